@@ -1,0 +1,183 @@
+package catalog
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mailoauth/mailoauth/azure/cloud"
+)
+
+// The names below are Microsoft's exact spellings (microsoft.md §3); a typo
+// here is exactly the kind of error the vendor documents make.
+func TestForProtocolUsesMicrosoftSpellings(t *testing.T) {
+	cases := []struct {
+		p    Protocol
+		f    Flow
+		want string
+		res  Resource
+		kind Kind
+	}{
+		{IMAP, AuthCode, "IMAP.AccessAsUser.All", ExchangeOnline, Delegated},
+		{POP, ROPC, "POP.AccessAsUser.All", ExchangeOnline, Delegated},
+		{SMTP, DeviceCode, "SMTP.Send", ExchangeOnline, Delegated},
+		{EWS, AuthCode, "EWS.AccessAsUser.All", ExchangeOnline, Delegated},
+		{GraphRead, AuthCode, "Mail.Read", MicrosoftGraph, Delegated},
+		{GraphSend, AuthCode, "Mail.Send", MicrosoftGraph, Delegated},
+		{IMAP, ClientCredentials, "IMAP.AccessAsApp", ExchangeOnline, Application},
+		{POP, ClientCredentials, "POP.AccessAsApp", ExchangeOnline, Application},
+		{SMTP, ClientCredentials, "SMTP.SendAsApp", ExchangeOnline, Application},
+		{EWS, ClientCredentials, "full_access_as_app", ExchangeOnline, Application},
+		{GraphRead, ClientCredentials, "Mail.Read", MicrosoftGraph, Application},
+		{GraphSend, ClientCredentials, "Mail.Send", MicrosoftGraph, Application},
+	}
+	for _, c := range cases {
+		got, err := ForProtocol(c.p, c.f)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", c.p, c.f, err)
+		}
+		if got.Value != c.want || got.Resource != c.res || got.Kind != c.kind {
+			t.Errorf("%s/%s = %s, want %s %s (%s)", c.p, c.f, got, c.res.Name, c.want, c.kind)
+		}
+	}
+}
+
+func TestFallbackIDsMatchReference(t *testing.T) {
+	// microsoft.md §2b (verified ones) and §2a.
+	want := map[string]string{
+		"full_access_as_app":   "dc890d15-9560-4a4c-9b7f-a736ec74ec40",
+		"EWS.AccessAsUser.All": "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5",
+		"offline_access":       "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+		"User.Read":            "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+	}
+	for _, p := range Known() {
+		if id, ok := want[p.Value]; ok && p.FallbackID != id {
+			t.Errorf("%s: fallback id %s, want %s", p, p.FallbackID, id)
+		}
+		if len(p.FallbackID) != 36 || strings.Count(p.FallbackID, "-") != 4 {
+			t.Errorf("%s: fallback id %q is not a GUID", p, p.FallbackID)
+		}
+	}
+}
+
+func TestPermissionsAddsOfflineAccessOnlyForDelegated(t *testing.T) {
+	del, err := Permissions(AuthCode, []Protocol{IMAP, SMTP}, GraphUserRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := names(del)
+	want := []string{"offline_access", "User.Read", "IMAP.AccessAsUser.All", "SMTP.Send"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("delegated = %v, want %v", got, want)
+	}
+	app, err := Permissions(ClientCredentials, []Protocol{EWS}, GraphUserRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(app); !reflect.DeepEqual(got, []string{"full_access_as_app"}) {
+		t.Errorf("app-only = %v: delegated extras must be dropped", got)
+	}
+}
+
+func TestCorrectFixesVendorMisspellings(t *testing.T) {
+	for in, want := range map[string]string{
+		"POP3.AccessAsUser.All": "POP.AccessAsUser.All", // Genesys document
+		"POP.AccessUser.All":    "POP.AccessAsUser.All", // ExtraView document
+		"SMTP.AccessAsApp":      "SMTP.SendAsApp",
+	} {
+		got, changed := Correct(in)
+		if got != want || !changed {
+			t.Errorf("Correct(%q) = %q,%v want %q,true", in, got, changed, want)
+		}
+	}
+	if got, changed := Correct("IMAP.AccessAsUser.All"); changed || got != "IMAP.AccessAsUser.All" {
+		t.Errorf("a correct name must stay: %q %v", got, changed)
+	}
+}
+
+func TestTokenRequestsNeverMixResources(t *testing.T) {
+	c := cloud.Global()
+	trs, err := TokenRequests(c, AuthCode, []Protocol{IMAP, POP, SMTP, EWS, GraphRead, GraphSend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, tr := range trs {
+		got[tr.Audience] = tr.Scopes
+		for _, s := range tr.Scopes {
+			if s != "offline_access" && !strings.HasPrefix(s, tr.Audience+"/") {
+				t.Errorf("request for %s carries scope %s of another resource", tr.Audience, s)
+			}
+		}
+	}
+	want := map[string][]string{
+		"https://outlook.office.com":    {"https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/POP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"},
+		"https://outlook.office365.com": {"https://outlook.office365.com/EWS.AccessAsUser.All", "offline_access"},
+		"https://graph.microsoft.com":   {"https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/Mail.Send", "offline_access"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("token requests:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestTokenRequestsAppOnlyUseDefault(t *testing.T) {
+	trs, err := TokenRequests(cloud.Global(), ClientCredentials, []Protocol{IMAP, SMTP, EWS, GraphRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trs) != 2 {
+		t.Fatalf("want 2 requests (Exchange, Graph), got %d: %+v", len(trs), trs)
+	}
+	if !reflect.DeepEqual(trs[0].Scopes, []string{"https://outlook.office365.com/.default"}) {
+		t.Errorf("exchange app-only scopes = %v", trs[0].Scopes)
+	}
+	if !reflect.DeepEqual(trs[1].Scopes, []string{"https://graph.microsoft.com/.default"}) {
+		t.Errorf("graph app-only scopes = %v", trs[1].Scopes)
+	}
+}
+
+func TestParsersNameAcceptedForms(t *testing.T) {
+	if _, err := ParseProtocols("imap, pop3 ,smtp"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ParseProtocols("imap,exchange")
+	if err == nil || !strings.Contains(err.Error(), "accepted: imap, pop, smtp, ews, graph-read, graph-send") {
+		t.Errorf("unknown protocol error = %v", err)
+	}
+	if _, err := ParseFlow("magic"); err == nil || !strings.Contains(err.Error(), "accepted") {
+		t.Errorf("unknown flow error = %v", err)
+	}
+	if _, err := ParseAudience("everyone"); err == nil || !strings.Contains(err.Error(), "audience") {
+		t.Errorf("unknown audience error = %v", err)
+	}
+}
+
+func FuzzParseProtocols(f *testing.F) {
+	for _, s := range []string{"imap", "imap,pop", "graph-read;graph-send", " ", ",,,", "pop3 smtp ews"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := ParseProtocols(s)
+		if err != nil {
+			return
+		}
+		seen := map[Protocol]bool{}
+		for _, p := range ps {
+			if seen[p] {
+				t.Fatalf("repeat %s in %v", p, ps)
+			}
+			seen[p] = true
+			if _, err := ForProtocol(p, AuthCode); err != nil {
+				t.Fatalf("parsed protocol %q has no permission", p)
+			}
+		}
+	})
+}
+
+func names(ps []Permission) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Value)
+	}
+	return out
+}
