@@ -1,0 +1,449 @@
+// Package export writes what the admin takes away from a mailoauth run: a
+// settings sheet in the product's own field names and order (Markdown and a
+// printable HTML page), settings.json, .env, the product's own formats
+// (Genesys JavaMail properties and options), the Exchange Online PowerShell
+// script and the app manifest fragment.
+//
+// Render is pure (Input in, file contents out); Write puts the files into a
+// 0700 folder through safefile. The client secret appears only in
+// settings.md, settings.html, settings.json and .env, each 0600; never in the
+// script, the manifest or the product files that do not need it.
+package export
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/output/product"
+	"github.com/mailoauth/mailoauth/output/safefile"
+)
+
+// SecretPlaceholder stands where the secret goes when it is not written.
+const SecretPlaceholder = "<paste the client secret value here>"
+
+// Input is everything the exporter needs; the integrator fills it from the
+// engine's Registration or the state file (which holds no secret).
+type Input struct {
+	Product string // product ID, e.g. extraview
+	Method  string // method ID; "" = the product's first
+	AppName string
+
+	Cloud        cloud.Cloud
+	TenantID     string
+	TenantDomain string           // e.g. contoso.onmicrosoft.com; used by Connect-ExchangeOnline
+	Audience     catalog.Audience // "" = the method's default
+
+	ClientID           string // application (client) ID
+	AppObjectID        string // app registration's object ID
+	ServicePrincipalID string // enterprise application's (service principal's) object ID
+
+	// Secret is the client secret value; empty writes SecretPlaceholder.
+	Secret        string
+	SecretHint    string // the first characters Entra shows
+	SecretKeyID   string
+	SecretExpires time.Time
+
+	Protocols []catalog.Protocol
+	// Permissions as granted, with FallbackID holding the ID resolved from
+	// the tenant; empty = derived from the product profile.
+	Permissions  []catalog.Permission
+	RedirectURIs []string // as registered; empty = derived from the answers
+	PublicClient bool     // "Allow public client flows" as set on the app (not derived)
+
+	Mailboxes       []string
+	AdditionalUsers []string
+	Answers         map[string]string
+
+	Created     []string   // what was created or changed in the tenant, one line each
+	ManualSteps []string   // what the admin still has to do, beyond what export derives
+	TestResults []TestLine // login tests, optional
+	GeneratedAt time.Time
+}
+
+// TestLine is one login test result.
+type TestLine struct {
+	Protocol catalog.Protocol
+	Mailbox  string
+	OK       bool
+	Detail   string
+}
+
+// Artifact is one rendered file.
+type Artifact struct {
+	Name        string
+	Content     []byte
+	Mode        os.FileMode
+	HoldsSecret bool // carries the client secret value itself
+}
+
+// Options control Write.
+type Options struct {
+	OutDir   string // the caller's choice; see DefaultOutDir
+	NoSecret bool   // write SecretPlaceholder instead of the secret
+	Force    bool   // overwrite files the admin changed
+	// Confirm is asked before overwriting a changed file; nil = skip it.
+	Confirm func(path string) bool
+}
+
+// File is what Write did with one file.
+type File struct {
+	Path        string
+	Mode        os.FileMode
+	HoldsSecret bool
+	Status      string // written, unchanged, skipped-modified
+}
+
+// File names.
+const (
+	SettingsMD   = "settings.md"
+	SettingsHTML = "settings.html"
+	SettingsJSON = "settings.json"
+	DotEnv       = ".env"
+	PowerShell   = "exchange-setup.ps1"
+	Manifest     = "manifest.json"
+	GenesysProps = "genesys-javamail.properties"
+	GenesysOpts  = "genesys-options.ini"
+)
+
+// DefaultOutDir is ./mailoauth-out/<app name slug>.
+func DefaultOutDir(appName string) string {
+	return filepath.Join("mailoauth-out", Slug(appName))
+}
+
+// Slug makes a safe folder or object name from an app name: lowercase
+// letters, digits and single dashes.
+func Slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.TrimRight(b.String(), "-")
+	if len(out) > 60 {
+		out = strings.TrimRight(out[:60], "-")
+	}
+	if out == "" {
+		return "mail-app"
+	}
+	return out
+}
+
+// Write renders the files and writes them into o.OutDir (0700), each
+// atomically; a file the admin changed since the last run is kept unless
+// Confirm says yes or Force is set.
+func Write(in Input, o Options) ([]File, error) {
+	if strings.TrimSpace(o.OutDir) == "" {
+		return nil, errors.New("--out: no output folder given; accepted form: a folder path, default " + DefaultOutDir(in.AppName))
+	}
+	if o.NoSecret {
+		in.Secret = ""
+	}
+	arts, err := Render(in)
+	if err != nil {
+		return nil, err
+	}
+	folder, err := safefile.Open(o.OutDir, safefile.Options{Force: o.Force, Confirm: o.Confirm})
+	if err != nil {
+		return nil, err
+	}
+	var files []File
+	for _, a := range arts {
+		st, err := folder.Put(a.Name, a.Content, in.Secret, a.Mode)
+		if err != nil {
+			return files, err
+		}
+		files = append(files, File{Path: filepath.Join(o.OutDir, a.Name), Mode: a.Mode, HoldsSecret: a.HoldsSecret, Status: string(st)})
+	}
+	return files, nil
+}
+
+// Render produces every file for the input, in the order they are listed
+// to the admin. It checks the input first; each problem names its field.
+func Render(in Input) ([]Artifact, error) {
+	v, err := newView(in)
+	if err != nil {
+		return nil, err
+	}
+	var arts []Artifact
+	add := func(name string, content []byte, mode os.FileMode, mayHoldSecret bool) error {
+		holds := v.secretSet && bytes.Contains(content, []byte(in.Secret))
+		if holds && !mayHoldSecret {
+			return fmt.Errorf("export: the client secret would appear in %s; refusing to write it (check that no other field holds the secret)", name)
+		}
+		arts = append(arts, Artifact{Name: name, Content: content, Mode: mode, HoldsSecret: holds})
+		return nil
+	}
+	md := renderMarkdown(v.sheet())
+	page, err := renderHTML(v.sheet())
+	if err != nil {
+		return nil, err
+	}
+	js, err := v.settingsJSON()
+	if err != nil {
+		return nil, err
+	}
+	man, err := v.manifest()
+	if err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		name    string
+		content []byte
+		mode    os.FileMode
+		secret  bool
+		when    bool
+	}{
+		{SettingsMD, md, 0o600, true, true},
+		{SettingsHTML, page, 0o600, true, true},
+		{SettingsJSON, js, 0o600, true, true},
+		{DotEnv, v.dotEnv(), 0o600, true, true},
+		{PowerShell, v.powerShell(), 0o644, false, v.needsScript()},
+		{Manifest, man, 0o644, false, true},
+		{GenesysProps, v.genesysProperties(), 0o644, false, v.p.ID == "genesys"},
+		{GenesysOpts, v.genesysOptions(), 0o644, false, v.p.ID == "genesys"},
+	}
+	for _, s := range steps {
+		if !s.when {
+			continue
+		}
+		if err := add(s.name, s.content, s.mode, s.secret); err != nil {
+			return nil, err
+		}
+	}
+	return arts, nil
+}
+
+// view is the input checked and completed with what the profile derives.
+type view struct {
+	in         Input
+	p          product.Profile
+	m          product.Method
+	audience   catalog.Audience
+	perms      []catalog.Permission
+	redirects  []string
+	tokens     []catalog.TokenRequest
+	secretSet  bool
+	epTenant   string // tenant segment of the endpoints the product is given
+	mailboxes  []string
+	additional []string
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func newView(in Input) (*view, error) {
+	p, err := product.Lookup(in.Product)
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.Method(in.Method)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{in: in, p: p, m: m}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	guid := func(field, val string, required bool) {
+		if val == "" && !required {
+			return
+		}
+		if !guidRE.MatchString(val) {
+			bad("%s: %q is not a GUID; accepted form: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", field, val)
+		}
+	}
+	guid("TenantID", in.TenantID, true)
+	guid("ClientID", in.ClientID, true)
+	guid("AppObjectID", in.AppObjectID, false)
+	guid("ServicePrincipalID", in.ServicePrincipalID, false)
+	if in.Cloud.AuthorityHost == "" || in.Cloud.GraphURL == "" {
+		bad("Cloud: no endpoints; accepted form: a cloud from cloud.Lookup (global, usgov-high, usgov-dod, china, custom)")
+	}
+	for field, s := range map[string]string{"AppName": in.AppName, "TenantDomain": in.TenantDomain, "Secret": in.Secret,
+		"SecretHint": in.SecretHint, "SecretKeyID": in.SecretKeyID} {
+		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+			bad("%s: contains a line break or control character; accepted form: one line of text", field)
+		}
+	}
+	if strings.TrimSpace(in.AppName) == "" {
+		bad("AppName: empty; accepted form: the app registration's display name")
+	}
+	if in.TenantDomain != "" && strings.ContainsAny(in.TenantDomain, "'\" ") {
+		bad("TenantDomain: %q; accepted form: a domain such as contoso.onmicrosoft.com", in.TenantDomain)
+	}
+	if len(in.Protocols) == 0 {
+		bad("Protocols: none; accepted: one or more of the product's protocols")
+	}
+	for _, mb := range in.Mailboxes {
+		if _, err := product.Email("Mailboxes", mb); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(in.Mailboxes) == 0 {
+		bad("Mailboxes: none; accepted form: at least one email address such as helpdesk@contoso.com")
+	}
+	for _, mb := range in.AdditionalUsers {
+		if _, err := product.Email("AdditionalUsers", mb); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	v.audience = in.Audience
+	if v.audience == "" {
+		v.audience = m.DefaultAudience
+	}
+	if v.audience != catalog.SingleTenant && v.audience != catalog.MultiTenant {
+		bad("Audience: %q; accepted: single, multi", in.Audience)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	derived, err := m.Permissions(in.Protocols)
+	if err != nil {
+		return nil, err
+	}
+	v.perms = in.Permissions
+	if len(v.perms) == 0 {
+		v.perms = derived
+	}
+	v.redirects = in.RedirectURIs
+	if len(v.redirects) == 0 {
+		if v.redirects, err = m.RedirectURIs(in.Answers, in.Cloud); err != nil {
+			return nil, err
+		}
+	}
+	if v.tokens, err = catalog.TokenRequests(in.Cloud, m.Flow, in.Protocols); err != nil {
+		return nil, err
+	}
+	v.secretSet = in.Secret != "" && m.NeedsSecret
+	v.epTenant = in.TenantID
+	if m.OrganizationsEndpoints && v.audience == catalog.MultiTenant {
+		v.epTenant = "organizations"
+	}
+	v.mailboxes = in.Mailboxes
+	v.additional = in.AdditionalUsers
+	if v.needsServicePrincipal() && in.ServicePrincipalID == "" {
+		return nil, errors.New("ServicePrincipalID: empty, but exchange-setup.ps1 needs it; accepted form: the enterprise application's (service principal's) object ID, a GUID")
+	}
+	return v, nil
+}
+
+// secretValue is the secret or the placeholder.
+func (v *view) secretValue() string {
+	if v.secretSet {
+		return v.in.Secret
+	}
+	return SecretPlaceholder
+}
+
+func (v *view) has(p catalog.Protocol) bool {
+	for _, x := range v.in.Protocols {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *view) hasExchange() bool {
+	for _, p := range v.in.Protocols {
+		if p.IsExchange() {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *view) hasGraph() bool { return v.has(catalog.GraphRead) || v.has(catalog.GraphSend) }
+
+// needsScript: Exchange-side work exists for every Exchange protocol
+// (protocol switches, and for app-only the service principal and mailbox
+// rights) and for app-only Graph (optional RBAC scoping).
+func (v *view) needsScript() bool {
+	return v.hasExchange() || (v.m.Flow.AppOnly() && v.hasGraph())
+}
+
+// needsServicePrincipal: app-only access is registered in Exchange with New-ServicePrincipal.
+func (v *view) needsServicePrincipal() bool { return v.m.Flow.AppOnly() && v.needsScript() }
+
+// allMailboxes are the mailboxes and additional users, without repeats.
+func (v *view) allMailboxes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, mb := range append(append([]string(nil), v.mailboxes...), v.additional...) {
+		if k := strings.ToLower(mb); !seen[k] {
+			seen[k] = true
+			out = append(out, mb)
+		}
+	}
+	return out
+}
+
+func (v *view) authority() string         { return v.in.Cloud.Authority(v.epTenant) }
+func (v *view) tokenEndpoint() string     { return v.in.Cloud.TokenEndpoint(v.epTenant) }
+func (v *view) authorizeEndpoint() string { return v.in.Cloud.AuthorizeEndpoint(v.epTenant) }
+func (v *view) deviceCodeEndpoint() string {
+	return v.in.Cloud.Authority(v.epTenant) + "/oauth2/v2.0/devicecode"
+}
+
+// scopesFor is what a client requests for protocol p alone: products keep
+// one connection per protocol (often per direction), so each gets its own
+// single-resource scope list; token_requests in settings.json shows the
+// grouped form.
+func (v *view) scopesFor(p catalog.Protocol) []string {
+	t, err := catalog.TokenRequestFor(v.in.Cloud, v.m.Flow, p)
+	if err != nil {
+		return nil // newView already resolved every protocol
+	}
+	return t.Scopes
+}
+
+func (v *view) generated() time.Time {
+	if v.in.GeneratedAt.IsZero() {
+		return time.Now().UTC()
+	}
+	return v.in.GeneratedAt.UTC()
+}
+
+// endpointOf is host, port and TLS for a mail protocol.
+func (v *view) endpointOf(p catalog.Protocol) (cloud.Endpoint, bool) {
+	switch p {
+	case catalog.IMAP:
+		return v.in.Cloud.IMAP, true
+	case catalog.POP:
+		return v.in.Cloud.POP, true
+	case catalog.SMTP:
+		return v.in.Cloud.SMTP, true
+	}
+	return cloud.Endpoint{}, false
+}
+
+// ewsHost is the EWS server's host name (outlook.office365.com).
+func (v *view) ewsHost() string {
+	s := strings.TrimPrefix(strings.TrimPrefix(v.in.Cloud.EWSURL, "https://"), "http://")
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func (v *view) expiry() string {
+	if v.in.SecretExpires.IsZero() {
+		return "unknown (see Certificates & secrets in the portal)"
+	}
+	return v.in.SecretExpires.UTC().Format("2006-01-02")
+}

@@ -1,0 +1,561 @@
+package export
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/output/product"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// A fixed, realistic input: the simulator's tenant, fixed GUIDs, a secret in
+// Entra's shape (40 characters), fixed times.
+const (
+	tenantID  = "4b1f0c36-9a7e-4d52-8e1b-6c3a2f9d7e50"
+	clientID  = "8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84"
+	appObjID  = "c2a7e913-5b0d-4f6e-8a14-3d9b72e6f051"
+	spID      = "f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268"
+	secretKey = "0e4c2b7a-91d3-4f58-a6e0-b3c5d9f71a24"
+	secret    = "Xy7~Q8.aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456"
+)
+
+type goldenCase struct {
+	name      string
+	product   string
+	method    string
+	protocols []catalog.Protocol
+	cloud     string
+	audience  catalog.Audience
+	noSecret  bool
+}
+
+func (c goldenCase) input(t testing.TB) Input {
+	t.Helper()
+	p, err := product.Lookup(c.product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Method(c.method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := cloud.Lookup(c.cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailboxes := []string{"helpdesk@contoso.com", "support@contoso.com"}
+	var additional []string
+	if c.product == "agiloft" {
+		mailboxes = mailboxes[:1]
+		additional = []string{"support@contoso.com", "mfa.user@contoso.com"}
+	}
+	expires := time.Date(2027, 5, 21, 19, 0, 0, 0, time.UTC)
+	in := Input{
+		Product: c.product, Method: m.ID, AppName: product.DefaultAppName(p, m),
+		Cloud: cl, TenantID: tenantID, TenantDomain: "contoso.onmicrosoft.com", Audience: c.audience,
+		ClientID: clientID, AppObjectID: appObjID, ServicePrincipalID: spID,
+		Protocols: c.protocols, PublicClient: m.PublicClient,
+		Mailboxes: mailboxes, AdditionalUsers: additional,
+		Answers: map[string]string{
+			product.KeyExtraViewURL: "https://ev.contoso.com/evj",
+			product.KeyCallbackURL:  "https://jira.contoso.com/plugins/servlet/eti/oauth2/callback",
+			product.KeyRedirectURI:  "https://mail-client.contoso.com/oauth2/callback",
+		},
+		Created: []string{
+			"App registration \"" + product.DefaultAppName(p, m) + "\" (application ID " + clientID + ")",
+			"Enterprise application (service principal " + spID + ")",
+			"Admin consent for the API permissions listed below",
+		},
+		TestResults: []TestLine{{Protocol: c.protocols[0], Mailbox: "helpdesk@contoso.com", OK: true, Detail: "signed in and opened the inbox"}},
+		GeneratedAt: time.Date(2026, 11, 21, 19, 0, 0, 0, time.UTC),
+	}
+	if m.NeedsSecret {
+		in.Secret, in.SecretKeyID, in.SecretHint, in.SecretExpires = secret, secretKey, "Xy7", expires
+		in.Created = append(in.Created, "Client secret "+secretKey+", expires 2027-05-21")
+		if c.noSecret {
+			in.Secret = ""
+		}
+	}
+	if m.AssignUsers {
+		in.Created = append(in.Created, "Assigned helpdesk@contoso.com and support@contoso.com to the enterprise application")
+	}
+	return in
+}
+
+// goldenCases: every product × method with its default protocols, all its
+// protocols and each protocol alone, plus sovereign-cloud, multitenant and
+// no-secret cases.
+func goldenCases() []goldenCase {
+	var out []goldenCase
+	seen := map[string]bool{}
+	add := func(c goldenCase) {
+		var ps []string
+		for _, p := range c.protocols {
+			ps = append(ps, string(p))
+		}
+		c.name = c.product + "-" + c.method + "-" + strings.Join(ps, "-")
+		if c.cloud != "" {
+			c.name += "-" + c.cloud
+		}
+		if c.audience == catalog.MultiTenant {
+			c.name += "-multi"
+		}
+		if c.noSecret {
+			c.name += "-nosecret"
+		}
+		if !seen[c.name] {
+			seen[c.name] = true
+			out = append(out, c)
+		}
+	}
+	for _, p := range product.All() {
+		for _, m := range p.Methods {
+			base := goldenCase{product: p.ID, method: m.ID}
+			c := base
+			c.protocols = m.DefaultProtocols
+			add(c)
+			c.protocols = m.Protocols
+			add(c)
+			for _, pr := range m.Protocols {
+				c.protocols = []catalog.Protocol{pr}
+				add(c)
+			}
+		}
+	}
+	add(goldenCase{product: "monitor-erp", method: "client-secret", protocols: []catalog.Protocol{catalog.EWS}, cloud: "usgov-high"})
+	add(goldenCase{product: "generic", method: "client-credentials", protocols: []catalog.Protocol{catalog.IMAP, catalog.POP, catalog.SMTP}, cloud: "usgov-high"})
+	add(goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.POP, catalog.SMTP}, cloud: "usgov-high"})
+	add(goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP}, audience: catalog.MultiTenant})
+	add(goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP}, audience: catalog.SingleTenant})
+	add(goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}, noSecret: true})
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases() {
+		t.Run(c.name, func(t *testing.T) {
+			arts, err := Render(c.input(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join("testdata", "golden", c.name)
+			if *update {
+				os.RemoveAll(dir)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := map[string]bool{}
+			for _, a := range arts {
+				want[a.Name] = true
+				path := filepath.Join(dir, a.Name)
+				if *update {
+					if err := os.WriteFile(path, a.Content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				golden, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./output/export -update to create it)", err)
+				}
+				if !bytes.Equal(golden, a.Content) {
+					t.Errorf("%s differs from %s:\n%s", a.Name, path, firstDiff(golden, a.Content))
+				}
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if !want[e.Name()] {
+					t.Errorf("stale golden file %s (no longer rendered)", filepath.Join(dir, e.Name()))
+				}
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\n golden: " + x + "\n    got: " + y
+		}
+	}
+	return "(same lines, different bytes)"
+}
+
+var secretFiles = map[string]bool{SettingsMD: true, SettingsHTML: true, SettingsJSON: true, DotEnv: true}
+
+// TestSecretOnlyWhereIntended writes every case to disk and checks that the
+// secret is in exactly the intended files, those are 0600, the folder 0700,
+// and that --no-secret leaves it nowhere.
+func TestSecretOnlyWhereIntended(t *testing.T) {
+	for _, c := range goldenCases() {
+		for _, noSecret := range []bool{false, true} {
+			in := c.input(t)
+			p, _ := product.Lookup(in.Product)
+			m, _ := p.Method(in.Method)
+			// Even with --no-secret the caller may pass the secret in; Write must drop it.
+			if m.NeedsSecret {
+				in.Secret = secret
+			}
+			dir := filepath.Join(t.TempDir(), "out")
+			files, err := Write(in, Options{OutDir: dir, NoSecret: noSecret})
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+				t.Errorf("%s: folder mode %v", c.name, fi.Mode().Perm())
+			}
+			reported := map[string]File{}
+			for _, f := range files {
+				reported[filepath.Base(f.Path)] = f
+				if f.Status != "written" {
+					t.Errorf("%s: %s status %s", c.name, f.Path, f.Status)
+				}
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				path := filepath.Join(dir, e.Name())
+				data, _ := os.ReadFile(path)
+				fi, _ := os.Stat(path)
+				has := bytes.Contains(data, []byte(secret))
+				wantHas := m.NeedsSecret && !noSecret && secretFiles[e.Name()]
+				if has != wantHas {
+					t.Errorf("%s (no-secret %v): %s holds the secret: %v, want %v", c.name, noSecret, e.Name(), has, wantHas)
+				}
+				if secretFiles[e.Name()] && fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s: %s mode %v, want 0600", c.name, e.Name(), fi.Mode().Perm())
+				}
+				if f, ok := reported[e.Name()]; ok && f.HoldsSecret != has {
+					t.Errorf("%s: %s HoldsSecret %v, content says %v", c.name, e.Name(), f.HoldsSecret, has)
+				}
+				if m.NeedsSecret && noSecret && secretFiles[e.Name()] && !bytes.Contains(data, []byte(SecretPlaceholder)) &&
+					!bytes.Contains(data, []byte("&lt;paste the client secret value here&gt;")) {
+					t.Errorf("%s: %s has no placeholder with --no-secret", c.name, e.Name())
+				}
+			}
+		}
+	}
+}
+
+func TestRewriteProtectsEditedFiles(t *testing.T) {
+	c := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}
+	in := c.input(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	if _, err := Write(in, Options{OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	// Unchanged re-run: every file unchanged.
+	files, err := Write(in, Options{OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Status != "unchanged" {
+			t.Errorf("re-run: %s %s", f.Path, f.Status)
+		}
+	}
+	// A re-run with a new secret rewrites the secret files the admin did not touch.
+	in.Secret = strings.Repeat("N", 40)
+	files, _ = Write(in, Options{OutDir: dir})
+	for _, f := range files {
+		if f.HoldsSecret && f.Status != "written" {
+			t.Errorf("new secret: %s %s", f.Path, f.Status)
+		}
+	}
+	// The admin edits .env: skipped without asking, asked with Confirm, overwritten with Force.
+	env := filepath.Join(dir, DotEnv)
+	edited := []byte("MAILOAUTH_CLIENT_ID=mine\n")
+	os.WriteFile(env, edited, 0o600)
+	in.GeneratedAt = in.GeneratedAt.Add(time.Hour) // every file would change
+	statusOf := func(files []File, name string) string {
+		for _, f := range files {
+			if filepath.Base(f.Path) == name {
+				return f.Status
+			}
+		}
+		return ""
+	}
+	files, _ = Write(in, Options{OutDir: dir})
+	if got := statusOf(files, DotEnv); got != "skipped-modified" {
+		t.Errorf("edited .env: %s", got)
+	}
+	if got := statusOf(files, SettingsJSON); got != "written" {
+		t.Errorf("untouched settings.json: %s", got)
+	}
+	if data, _ := os.ReadFile(env); !bytes.Equal(data, edited) {
+		t.Error("edited .env was overwritten")
+	}
+	var asked []string
+	files, _ = Write(in, Options{OutDir: dir, Confirm: func(p string) bool { asked = append(asked, p); return false }})
+	if len(asked) != 1 || asked[0] != env || statusOf(files, DotEnv) != "skipped-modified" {
+		t.Errorf("confirm: asked %v, status %s", asked, statusOf(files, DotEnv))
+	}
+	files, _ = Write(in, Options{OutDir: dir, Force: true})
+	if statusOf(files, DotEnv) != "written" {
+		t.Errorf("force: %s", statusOf(files, DotEnv))
+	}
+	if data, _ := os.ReadFile(env); bytes.Equal(data, edited) {
+		t.Error("force did not overwrite")
+	}
+}
+
+func TestHTMLEscapesValues(t *testing.T) {
+	c := goldenCase{product: "generic", method: "client-credentials", protocols: []catalog.Protocol{catalog.IMAP}}
+	in := c.input(t)
+	evil := `<script>alert("x")</script>`
+	in.AppName = "Mail " + evil
+	in.Created = append(in.Created, "created "+evil)
+	in.ManualSteps = []string{"step " + evil}
+	in.TestResults[0].Detail = evil
+	arts, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		switch a.Name {
+		case SettingsHTML:
+			if bytes.Contains(bytes.ToLower(a.Content), []byte("<script")) {
+				t.Error("settings.html contains a live <script> tag")
+			}
+			if n := bytes.Count(a.Content, []byte("&lt;script&gt;")); n < 4 {
+				t.Errorf("settings.html: escaped value found %d times, want >= 4", n)
+			}
+			for _, ext := range []string{"<link", "<img", "src=", "@import", "url("} {
+				if bytes.Contains(a.Content, []byte(ext)) {
+					t.Errorf("settings.html is not self-contained: has %q", ext)
+				}
+			}
+		case SettingsMD:
+			// Prose is escaped; values sit in code spans where markup is inert.
+			if bytes.Contains(a.Content, []byte("- created <script>")) {
+				t.Error("settings.md: raw HTML in prose")
+			}
+		case PowerShell:
+			if !bytes.Contains(a.Content, []byte(`-DisplayName 'Mail <script>alert("x")</script>'`)) {
+				t.Errorf("PowerShell display name not single-quoted:\n%s", a.Content)
+			}
+		}
+	}
+}
+
+// psForms are the cmdlet lines the simulator understands (architecture.md "PowerShell (sim)").
+var psForms = []*regexp.Regexp{
+	regexp.MustCompile(`^Connect-ExchangeOnline( .*)?$`),
+	regexp.MustCompile(`^New-ServicePrincipal -AppId [0-9a-f-]{36} -ObjectId [0-9a-f-]{36} -DisplayName '([^']|'')*' -ErrorAction SilentlyContinue$`),
+	regexp.MustCompile(`^Add-MailboxPermission -Identity '[^']+' -User [0-9a-f-]{36} -AccessRights FullAccess -ErrorAction SilentlyContinue$`),
+	regexp.MustCompile(`^Add-RecipientPermission -Identity '[^']+' -AccessRights SendAs -Trustee [0-9a-f-]{36} -Confirm:\$false -ErrorAction SilentlyContinue$`),
+	regexp.MustCompile(`^Set-CASMailbox -Identity '[^']+' -(ImapEnabled|PopEnabled|EwsEnabled) \$true$`),
+	regexp.MustCompile(`^Set-CASMailbox -Identity '[^']+' -SmtpClientAuthenticationDisabled \$false$`),
+}
+
+func TestPowerShellUsesSimForms(t *testing.T) {
+	for _, c := range goldenCases() {
+		arts, err := Render(c.input(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			if a.Name != PowerShell {
+				continue
+			}
+			prevComment := false
+			for i, l := range strings.Split(string(a.Content), "\n") {
+				if l == "" {
+					prevComment = false
+					continue
+				}
+				if strings.HasPrefix(l, "#") {
+					prevComment = true
+					continue
+				}
+				ok := false
+				for _, re := range psForms {
+					ok = ok || re.MatchString(l)
+				}
+				if !ok {
+					t.Errorf("%s line %d is not a plain one-line cmdlet in the simulator's forms: %s", c.name, i+1, l)
+				}
+				if !prevComment {
+					t.Errorf("%s line %d has no explanatory comment above it: %s", c.name, i+1, l)
+				}
+				if strings.Contains(l, appObjID) {
+					t.Errorf("%s line %d uses the app registration's object ID: %s", c.name, i+1, l)
+				}
+				prevComment = false
+			}
+			s := string(a.Content)
+			if c.cloud == "usgov-high" && !strings.Contains(s, "-ExchangeEnvironmentName O365USGovGCCHigh") {
+				t.Errorf("%s: no -ExchangeEnvironmentName", c.name)
+			}
+			if c.cloud == "" && strings.Contains(s, "ExchangeEnvironmentName") {
+				t.Errorf("%s: global cloud with -ExchangeEnvironmentName", c.name)
+			}
+		}
+	}
+}
+
+func TestScriptOnlyWhenExchangeWorkIsNeeded(t *testing.T) {
+	cases := []struct {
+		c    goldenCase
+		want bool
+	}{
+		{goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.GraphRead}}, false},
+		{goldenCase{product: "generic", method: "client-credentials", protocols: []catalog.Protocol{catalog.GraphSend}}, true},
+		{goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.SMTP}}, true},
+	}
+	for _, x := range cases {
+		arts, err := Render(x.c.input(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, a := range arts {
+			got = got || a.Name == PowerShell
+		}
+		if got != x.want {
+			t.Errorf("%s %v: script %v, want %v", x.c.product, x.c.protocols, got, x.want)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	base := goldenCase{product: "generic", method: "client-credentials", protocols: []catalog.Protocol{catalog.IMAP}}
+	cases := []struct {
+		name    string
+		mutate  func(*Input)
+		mention []string
+	}{
+		{"tenant", func(in *Input) { in.TenantID = "contoso" }, []string{"TenantID", "GUID"}},
+		{"client", func(in *Input) { in.ClientID = "" }, []string{"ClientID", "accepted form"}},
+		{"mailbox", func(in *Input) { in.Mailboxes = []string{"helpdesk"} }, []string{"Mailboxes", "email address"}},
+		{"no mailbox", func(in *Input) { in.Mailboxes = nil }, []string{"Mailboxes", "at least one"}},
+		{"protocol", func(in *Input) { in.Product = "agiloft"; in.Protocols = []catalog.Protocol{catalog.IMAP} }, []string{"protocols", "IMAP is not supported", "accepted: ews (EWS)"}},
+		{"sp", func(in *Input) { in.ServicePrincipalID = "" }, []string{"ServicePrincipalID", "enterprise application"}},
+		{"newline", func(in *Input) { in.AppName = "a\nb" }, []string{"AppName", "line break"}},
+		{"product", func(in *Input) { in.Product = "outlook" }, []string{"unknown product", "accepted"}},
+		{"method", func(in *Input) { in.Method = "magic" }, []string{"method", "accepted"}},
+		{"cloud", func(in *Input) { in.Cloud = cloud.Cloud{} }, []string{"Cloud", "accepted form"}},
+		{"redirect", func(in *Input) {
+			in.Product, in.Method = "extraview", "auth-code"
+			in.Answers = map[string]string{product.KeyExtraViewURL: "https://ev.contoso.com"}
+		}, []string{"extraview_url", "instance path"}},
+	}
+	for _, c := range cases {
+		in := base.input(t)
+		c.mutate(&in)
+		_, err := Render(in)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		for _, s := range c.mention {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: error %q lacks %q", c.name, err, s)
+			}
+		}
+	}
+	if _, err := Write(base.input(t), Options{}); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("Write without OutDir: %v", err)
+	}
+}
+
+func TestGoldenCasesCoverEveryMethod(t *testing.T) {
+	got := map[string]bool{}
+	for _, c := range goldenCases() {
+		got[c.product+"/"+c.method] = true
+	}
+	var missing []string
+	for _, p := range product.All() {
+		for _, m := range p.Methods {
+			if !got[p.ID+"/"+m.ID] {
+				missing = append(missing, p.ID+"/"+m.ID)
+			}
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("no golden case for %v", missing)
+	}
+}
+
+func TestSlugAndEnvQuote(t *testing.T) {
+	for in, want := range map[string]string{"ExtraView mail (OAuth2)": "extraview-mail-oauth2", "  ": "mail-app", "Ä/../x": "x", "a--b": "a-b"} {
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"abc": "abc", "a b": "'a b'", "it's": `"it's"`, `$x'`: `"\$x'"`, "": "''", secret: "'" + secret + "'"} {
+		if got := envQuote(in); got != want {
+			t.Errorf("envQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestDotEnvRoundTripsThroughShell sources .env in a real POSIX shell and
+// checks that tricky values come back byte for byte.
+func TestDotEnvRoundTripsThroughShell(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatalf("a POSIX sh is needed for this test: %v", err)
+	}
+	c := goldenCase{product: "generic", method: "auth-code", protocols: []catalog.Protocol{catalog.IMAP}}
+	for _, s := range []string{secret, `a'b"c$d` + "`e\\f", "with space", "~.-_"} {
+		in := c.input(t)
+		in.Secret = s
+		dir := t.TempDir()
+		if _, err := Write(in, Options{OutDir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(sh, "-c", `set -a; . ./.env; printf %s "$MAILOAUTH_CLIENT_SECRET"`)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != s {
+			t.Errorf("secret %q came back as %q (%v)", s, out, err)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	in := goldenCase{product: "generic", method: "client-credentials",
+		protocols: []catalog.Protocol{catalog.IMAP, catalog.POP, catalog.SMTP, catalog.EWS, catalog.GraphRead, catalog.GraphSend}}.input(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteUnchanged(b *testing.B) {
+	in := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}.input(b)
+	dir := b.TempDir()
+	if _, err := Write(in, Options{OutDir: dir}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Write(in, Options{OutDir: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package export
+
+import (
+	"bytes"
+	"html/template"
+	"strings"
+	"testing"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+)
+
+// FuzzRenderAppName: any app name either is refused naming AppName, or
+// renders a script whose cmdlet lines stay in the simulator's forms, an HTML
+// page with no live markup from the name, and no secret outside its files.
+func FuzzRenderAppName(f *testing.F) {
+	for _, s := range []string{"ExtraView mail (OAuth2)", `<script>alert(1)</script>`, "O'Brien's app", "a\nb", "$(rm -rf /)", "`x`|y", "\u202eevil", ""} {
+		f.Add(s)
+	}
+	c := goldenCase{product: "generic", method: "client-credentials",
+		protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP, catalog.EWS, catalog.GraphRead}}
+	plainTags := -1
+	plain := c.input(f)
+	plain.AppName = "Plain name"
+	arts, err := Render(plain)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, a := range arts {
+		if a.Name == SettingsHTML {
+			plainTags = bytes.Count(a.Content, []byte("<"))
+		}
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		in := c.input(t)
+		in.AppName = name
+		arts, err := Render(in)
+		if err != nil {
+			if !strings.Contains(err.Error(), "AppName") {
+				t.Fatalf("refusal does not name AppName: %v", err)
+			}
+			return
+		}
+		for _, a := range arts {
+			if a.HoldsSecret != secretFiles[a.Name] {
+				t.Fatalf("%s HoldsSecret %v", a.Name, a.HoldsSecret)
+			}
+			switch a.Name {
+			case PowerShell:
+				for _, l := range strings.Split(string(a.Content), "\n") {
+					if l == "" || strings.HasPrefix(l, "#") {
+						continue
+					}
+					ok := false
+					for _, re := range psForms {
+						ok = ok || re.MatchString(l)
+					}
+					if !ok {
+						t.Fatalf("app name %q broke the script line: %s", name, l)
+					}
+				}
+			case SettingsHTML:
+				var esc bytes.Buffer
+				template.Must(template.New("").Parse("{{.}}")).Execute(&esc, name)
+				if !bytes.Contains(a.Content, esc.Bytes()) {
+					t.Fatalf("app name %q does not appear escaped in settings.html", name)
+				}
+				// The name adds no markup: the page has as many '<' as with a plain name.
+				if n := bytes.Count(a.Content, []byte("<")); n != plainTags {
+					t.Fatalf("app name %q changed the page's markup (%d '<', want %d)", name, n, plainTags)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,203 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strings"
+)
+
+// renderMarkdown writes the sheet as Markdown. Values go into code spans so
+// that nothing in them (a mailbox, an app name) is read as Markdown.
+func renderMarkdown(s sheet) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n\n", mdText(s.Title))
+	if s.HoldsSecret {
+		b.WriteString("This file holds the client secret: keep it private (mode 0600) and delete it once the values are entered.\n\n")
+	}
+	for _, f := range s.Summary {
+		fmt.Fprintf(&b, "- **%s:** %s\n", mdText(f.Name), mdCode(f.Value))
+	}
+	if len(s.Warnings) > 0 {
+		b.WriteString("\n## Warnings\n\n")
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "- ⚠ %s\n", mdText(w))
+		}
+	}
+	b.WriteString("\n## Enter these values, in this order\n")
+	for i, sec := range s.Sections {
+		fmt.Fprintf(&b, "\n### %d. %s\n\n", i+1, mdText(sec.Title))
+		if sec.Intro != "" {
+			fmt.Fprintf(&b, "%s\n\n", mdText(sec.Intro))
+		}
+		for _, f := range sec.Fields {
+			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
+			if f.Note != "" {
+				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if len(s.Secret) > 0 {
+		b.WriteString("\n## Client secret\n\n")
+		for _, f := range s.Secret {
+			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
+			if f.Note != "" {
+				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString("\n## Still to do by hand\n\n")
+	if len(s.Manual) == 0 {
+		b.WriteString("Nothing.\n")
+	}
+	for i, m := range s.Manual {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, mdText(m))
+	}
+	b.WriteString("\n## Created or changed in the tenant\n\n")
+	if len(s.Created) == 0 {
+		b.WriteString("Nothing recorded.\n")
+	}
+	for _, c := range s.Created {
+		fmt.Fprintf(&b, "- %s\n", mdText(c))
+	}
+	b.WriteString("\n## API permissions (admin consent granted)\n\n| API | Permission | Type | ID |\n|---|---|---|---|\n")
+	for _, p := range s.Permissions {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(p.Resource.Name), mdCode(p.Value), p.Kind.Label(), mdCode(p.FallbackID))
+	}
+	if len(s.Tests) > 0 {
+		b.WriteString("\n## Login tests\n\n| Protocol | Mailbox | Result | Detail |\n|---|---|---|---|\n")
+		for _, t := range s.Tests {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Protocol.Label(), mdCode(t.Mailbox), result(t.OK), mdText(t.Detail))
+		}
+	}
+	if len(s.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range s.Notes {
+			fmt.Fprintf(&b, "- %s\n", mdText(n))
+		}
+	}
+	if len(s.Fixes) > 0 {
+		b.WriteString("\n## Corrections to the vendor document\n\n")
+		for _, f := range s.Fixes {
+			fmt.Fprintf(&b, "- %s\n", mdText(f))
+		}
+	}
+	if s.Doc != "" {
+		fmt.Fprintf(&b, "\nVendor document: %s\n", mdText(s.Doc))
+	}
+	return b.Bytes()
+}
+
+func result(ok bool) string {
+	if ok {
+		return "OK"
+	}
+	return "FAILED"
+}
+
+// mdCode puts a value in a code span whose fence is longer than any run of
+// backticks inside it; table pipes are escaped.
+func mdCode(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			if run > longest {
+				longest = run
+			}
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	if longest > 0 || strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// mdText escapes the characters that would turn prose into markup.
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "<", `&lt;`, ">", `&gt;`, "|", `\|`, "[", `\[`, "]", `\]`)
+
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"inc":    func(i int) int { return i + 1 },
+	"result": result,
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{.Title}}</title>
+<style>
+body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#111;margin:2em auto;max-width:60em;padding:0 1em}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:1px solid #bbb;margin-top:1.6em}h3{font-size:1.05em;margin-top:1.2em}
+table{border-collapse:collapse;width:100%;margin:.4em 0}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3;width:32%}code{font:13px/1.3 Consolas,"Liberation Mono",Menlo,monospace;word-break:break-all;white-space:pre-wrap}
+.note{color:#555;font-size:.9em}.warn{border-left:4px solid #c60;background:#fff6ea;padding:.4em .8em;margin:.4em 0}
+.secret code{background:#fff3c4}.private{font-weight:bold;color:#a00}.ok{color:#070;font-weight:bold}.failed{color:#a00;font-weight:bold}
+@media print{body{margin:0;max-width:none;font-size:11pt}h2,h3{break-after:avoid}table,tr,.warn{break-inside:avoid}}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{if .HoldsSecret}}<p class="private">This page holds the client secret: keep it private and destroy printed copies once the values are entered.</p>{{end}}
+<table>{{range .Summary}}<tr><th>{{.Name}}</th><td><code>{{.Value}}</code></td></tr>
+{{end}}</table>
+{{if .Warnings}}<h2>Warnings</h2>
+{{range .Warnings}}<p class="warn">{{.}}</p>
+{{end}}{{end}}
+<h2>Enter these values, in this order</h2>
+{{range $i, $s := .Sections}}<h3>{{inc $i}}. {{$s.Title}}</h3>
+{{if $s.Intro}}<p>{{$s.Intro}}</p>
+{{end}}<table>{{range $s.Fields}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{.Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
+{{end}}</table>
+{{end}}
+{{if .Secret}}<h2>Client secret</h2>
+<table>{{range .Secret}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{.Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
+{{end}}</table>
+{{end}}
+<h2>Still to do by hand</h2>
+{{if .Manual}}<ol>{{range .Manual}}<li>{{.}}</li>
+{{end}}</ol>{{else}}<p>Nothing.</p>{{end}}
+<h2>Created or changed in the tenant</h2>
+{{if .Created}}<ul>{{range .Created}}<li>{{.}}</li>
+{{end}}</ul>{{else}}<p>Nothing recorded.</p>{{end}}
+<h2>API permissions (admin consent granted)</h2>
+<table><tr><th>API</th><th>Permission</th><th>Type</th><th>ID</th></tr>
+{{range .Permissions}}<tr><td>{{.Resource.Name}}</td><td><code>{{.Value}}</code></td><td>{{.Kind.Label}}</td><td><code>{{.FallbackID}}</code></td></tr>
+{{end}}</table>
+{{if .Tests}}<h2>Login tests</h2>
+<table><tr><th>Protocol</th><th>Mailbox</th><th>Result</th><th>Detail</th></tr>
+{{range .Tests}}<tr><td>{{.Protocol.Label}}</td><td><code>{{.Mailbox}}</code></td><td class="{{if .OK}}ok{{else}}failed{{end}}">{{result .OK}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+{{end}}
+{{if .Notes}}<h2>Notes</h2>
+<ul>{{range .Notes}}<li>{{.}}</li>
+{{end}}</ul>{{end}}
+{{if .Fixes}}<h2>Corrections to the vendor document</h2>
+<ul>{{range .Fixes}}<li>{{.}}</li>
+{{end}}</ul>{{end}}
+{{if .Doc}}<p class="note">Vendor document: {{.Doc}}</p>{{end}}
+</body>
+</html>
+`))
+
+// renderHTML writes the sheet as one self-contained, print-friendly page:
+// inline CSS, no scripts, no external resources; html/template escapes
+// every value.
+func renderHTML(s sheet) ([]byte, error) {
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, s); err != nil {
+		return nil, fmt.Errorf("settings.html: %w", err)
+	}
+	return b.Bytes(), nil
+}

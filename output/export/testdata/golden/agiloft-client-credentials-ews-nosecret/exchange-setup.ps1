@@ -1,0 +1,60 @@
+# exchange-setup.ps1: the Exchange Online side of "Agiloft mail (OAuth2)" for Agiloft (written by mailoauth).
+# Generated 2026-11-21 19:00 UTC. It holds no secret.
+# Safe to run again: Set-CASMailbox only sets what is already set, and the cmdlets that would say
+# "already exists" on a second run are told to carry on quietly (-ErrorAction SilentlyContinue).
+# Run it in PowerShell with the ExchangeOnlineManagement module, signed in as an Exchange administrator.
+# Install the module once if needed:  Install-Module ExchangeOnlineManagement -Scope CurrentUser
+#
+# Application (client) ID:           8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84
+# Enterprise application object ID: f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268  (Enterprise applications -> this app -> Overview -> Object ID)
+# App registration object ID:       c2a7e913-5b0d-4f6e-8a14-3d9b72e6f051  (NOT used below: Exchange needs the enterprise application's)
+
+# Sign in to Exchange Online for this organisation (a browser window asks for the admin account).
+Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+
+# Register the app with Exchange Online so app-only tokens can reach mailboxes.
+# -ObjectId is the ENTERPRISE APPLICATION's (service principal's) object ID, never the app registration's:
+# the wrong one is accepted here but every mailbox login then fails.
+# On a second run it reports that the service principal exists and carries on.
+New-ServicePrincipal -AppId 8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84 -ObjectId f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268 -DisplayName 'Agiloft mail (OAuth2)' -ErrorAction SilentlyContinue
+
+# ---- Mailbox helpdesk@contoso.com ----
+# Turn EWS on for helpdesk@contoso.com (on by default, but an admin may have turned it off).
+Set-CASMailbox -Identity 'helpdesk@contoso.com' -EwsEnabled $true
+
+# ---- Mailbox support@contoso.com ----
+# Turn EWS on for support@contoso.com (on by default, but an admin may have turned it off).
+Set-CASMailbox -Identity 'support@contoso.com' -EwsEnabled $true
+
+# ---- Mailbox mfa.user@contoso.com ----
+# Turn EWS on for mfa.user@contoso.com (on by default, but an admin may have turned it off).
+Set-CASMailbox -Identity 'mfa.user@contoso.com' -EwsEnabled $true
+
+# ---- Optional: limit the app to chosen mailboxes (RBAC for Applications) ----
+# With full_access_as_app the app can reach EVERY mailbox in the organisation. To limit it:
+#  1. Create a mail-enabled security group holding only the mailboxes the app may reach, and copy
+#     its DistinguishedName:  Get-DistributionGroup '<group>' | Format-List DistinguishedName
+#  2. Remove the '# ' in front of the cmdlet lines below and put the DistinguishedName in place of <group DN>.
+#  3. In Entra ID remove full_access_as_app from the app (API permissions -> Remove permission):
+#     RBAC role assignments add to what Entra consent grants, so the unscoped permission would still reach every mailbox.
+# Application Access Policies (New-ApplicationAccessPolicy) are the older way; RBAC for Applications replaces them.
+# New-ManagementScope -Name 'mailoauth agiloft-mail-oauth2' -RecipientRestrictionFilter "MemberOfGroup -eq '<group DN>'"
+# Role name UNVERIFIED, seen only in 3rd-party copies of the role list:
+# New-ManagementRoleAssignment -Name 'agiloft-mail-oauth2 EWS.AccessAsApp' -Role 'Application EWS.AccessAsApp' -App f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268 -CustomResourceScope 'mailoauth agiloft-mail-oauth2'
+# Check that a mailbox is in scope (InScope = True) and one outside it is not:
+# Test-ServicePrincipalAuthorization -Identity f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268 -Resource 'helpdesk@contoso.com'
+# Test-ServicePrincipalAuthorization -Identity f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268 -Resource 'support@contoso.com'
+# Test-ServicePrincipalAuthorization -Identity f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268 -Resource 'mfa.user@contoso.com'
+
+# ---- EWS app allow-list (read before enabling) ----
+# From October 2026 Exchange Online turns EWS off tenant by tenant unless EWS is enabled with an allow-list
+# of app IDs; on 2027-04-01 EWS is shut off for good (dates UNVERIFIED against Microsoft's blog).
+# -EwsAllowedAppIDs REPLACES the whole list, so first read the current one:
+#   Get-OrganizationConfig | Format-List EwsEnabled,EwsApplicationAccessPolicy,EwsAllowedAppIDs
+# then write every ID already listed plus this app's ID (8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84), comma-separated, and remove the '# ':
+# Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "<IDs already listed>,8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84"
+# With EwsEnabled $true only the listed apps may use EWS: leave out no app your organisation still needs.
+
+# Done. To check the app's registration in Exchange later:
+#   Get-ServicePrincipal | Format-List DisplayName,AppId,ObjectId
+# To sign out:  Disconnect-ExchangeOnline -Confirm:$false
