@@ -57,7 +57,7 @@ type Message struct {
 	ID       string
 	Received time.Time
 	From     string
-	To       []string
+	To       []string // every envelope recipient, Bcc included; headers are in Raw
 	Subject  string
 	Raw      []byte // RFC 5322 bytes
 	Read     bool
@@ -83,7 +83,8 @@ type Backend interface {
 	VerifyToken(raw string) (Claims, error)
 	// TenantID is the tenant's GUID; tokens of other tenants are refused.
 	TenantID() string
-	// Mailbox looks a mailbox up by SMTP address or UPN, case-insensitively.
+	// Mailbox looks a mailbox up by SMTP address, UPN (case-insensitively)
+	// or the owner's directory object id (Graph's /users/{id}).
 	Mailbox(address string) (Mailbox, bool)
 	// AppAccess reports Exchange's own state for a client appId on a mailbox.
 	AppAccess(appID, mailbox string) AppAccess
