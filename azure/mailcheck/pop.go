@@ -1,0 +1,83 @@
+package mailcheck
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/cloud"
+)
+
+// checkPOP: TLS, greeting, the two-line AUTH XOAUTH2 Exchange Online
+// requires (the one-line form gets "-ERR Protocol error"), then STAT.
+func checkPOP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeout time.Duration, mailbox, token string) result {
+	if ep.TLS != cloud.ImplicitTLS && ep.TLS != cloud.StartTLS {
+		return result{step: "connect", err: errClearText}
+	}
+	w, err := dial(ctx, ep.Addr(), tlsFor(tlsCfg, ep.Host), ep.TLS == cloud.ImplicitTLS, timeout)
+	if err != nil {
+		return broken(nil, "connect", err)
+	}
+	defer w.close()
+	w.step = "greeting"
+	line, err := w.readLine()
+	if err != nil {
+		return broken(w, "greeting", err)
+	}
+	if !strings.HasPrefix(line, "+OK") {
+		return refused("greeting", line)
+	}
+	if ep.TLS == cloud.StartTLS {
+		w.step = "starttls"
+		if line, err = popCommand(w, "STLS"); err != nil {
+			return broken(w, "starttls", err)
+		}
+		if !strings.HasPrefix(line, "+OK") {
+			return refused("starttls", line)
+		}
+		if err := w.startTLS(ctx, tlsFor(tlsCfg, ep.Host)); err != nil {
+			return broken(w, "tls", err)
+		}
+	}
+	w.step = "auth"
+	if line, err = popCommand(w, "AUTH XOAUTH2"); err != nil {
+		return broken(w, "auth", err)
+	}
+	if !strings.HasPrefix(line, "+") || strings.HasPrefix(line, "+OK") {
+		return refused("auth", line)
+	}
+	if line, err = popCommand(w, xoauth2(mailbox, token)); err != nil {
+		return broken(w, "auth", err)
+	}
+	if strings.HasPrefix(line, "+") && !strings.HasPrefix(line, "+OK") {
+		// Error challenge after the credentials: an empty line ends it.
+		if line, err = popCommand(w, ""); err != nil {
+			return broken(w, "auth", err)
+		}
+	}
+	if !strings.HasPrefix(line, "+OK") {
+		return refused("auth", line)
+	}
+	w.step = "stat"
+	if line, err = popCommand(w, "STAT"); err != nil {
+		return broken(w, "stat", err)
+	}
+	if !strings.HasPrefix(line, "+OK") {
+		return refused("stat", line)
+	}
+	detail := "STAT: " + strings.TrimSpace(strings.TrimPrefix(line, "+OK"))
+	if f := strings.Fields(line); len(f) >= 3 {
+		detail = fmt.Sprintf("STAT: %s messages, %s bytes", f[1], f[2])
+	}
+	_ = w.writeLine("QUIT") // the result is known; do not wait for the goodbye
+	return result{step: "stat", reply: line, detail: detail}
+}
+
+func popCommand(w *wire, cmd string) (string, error) {
+	if err := w.writeLine(cmd); err != nil {
+		return "", err
+	}
+	return w.readLine()
+}
