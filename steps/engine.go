@@ -1,0 +1,194 @@
+package steps
+
+import (
+	"context"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+)
+
+// Engine is everything the steps need done in the world: sign-in, reading
+// the tenant, provisioning, the login test and the exported files. The
+// steps and the wizard never call Graph, MSAL, mail servers or the file
+// system themselves; cli/ implements Engine with azure/ and output/.
+//
+// Every method honours ctx: when it is cancelled (Ctrl-C after the review)
+// the engine stops after the action in hand, with its state file saved.
+type Engine interface {
+	// SignIn signs the administrator in with a device code; show is called
+	// once the code is known (before waiting for approval).
+	SignIn(ctx context.Context, show func(DeviceCode)) (Tenant, error)
+	// Preflight checks the tenant and the draft before any change (roles,
+	// licences, SMTP AUTH, EWS retirement...). A blocker stops the review.
+	Preflight(ctx context.Context, d Draft) ([]Finding, error)
+	// FindApps lists app registrations with exactly that display name.
+	FindApps(ctx context.Context, displayName string) ([]ExistingApp, error)
+	// CheckMailbox reads what the tenant knows about an address.
+	CheckMailbox(ctx context.Context, address string) (MailboxInfo, error)
+	// Review lists what Apply would create or change, changing nothing.
+	Review(ctx context.Context, d Draft) ([]Change, error)
+	// Apply makes the changes, reporting one Event per action. The state
+	// file is saved after each action, so an interrupted Apply can resume.
+	Apply(ctx context.Context, d Draft, progress func(Event)) (Result, error)
+	// Test logs in to the mailbox the way the product will, per protocol,
+	// waiting through replication delay (Events with Wait > 0).
+	Test(ctx context.Context, r Result, t TestInput, progress func(Event)) (TestReport, error)
+	// Export writes the product's settings and returns what it wrote.
+	Export(ctx context.Context, r Result, o ExportInput) (ExportResult, error)
+}
+
+// DeviceCode is what the administrator needs to approve the sign-in.
+type DeviceCode struct {
+	UserCode        string
+	VerificationURL string
+	// Message is the identity platform's own sentence.
+	Message   string
+	ExpiresAt time.Time
+}
+
+// Tenant is who signed in, where.
+type Tenant struct {
+	ID         string
+	Name       string
+	Domains    []string // verified domains, default first
+	AdminUPN   string
+	AdminRoles []string // directory role names
+	// Cloud is where the tenant lives; redirect URIs and settings use its
+	// hosts (login.microsoftonline.com, or the simulator's).
+	Cloud cloud.Cloud
+}
+
+// Severity ranks a Finding.
+type Severity string
+
+const (
+	Blocker Severity = "blocker" // the setup cannot succeed until it is fixed
+	Warning Severity = "warning" // it may work, but probably not as wanted
+	Info    Severity = "info"
+)
+
+// Finding is one pre-flight observation and what to do about it.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Text     string   `json:"text"`
+	Fix      string   `json:"fix,omitempty"`
+}
+
+// ExistingApp is an app registration already in the tenant.
+type ExistingApp struct {
+	AppID       string
+	ObjectID    string
+	DisplayName string
+	Created     time.Time
+	// Managed is true when mailoauth's state file or tag says it made it.
+	Managed bool
+}
+
+// MailboxInfo is what the tenant says about an address.
+type MailboxInfo struct {
+	Address  string
+	Exists   bool // a user or shared mailbox with that address exists
+	Licensed bool // has an Exchange Online mailbox plan
+	Shared   bool
+	// DisplayName is the user's name, shown beside the address.
+	DisplayName string
+	Warnings    []string // e.g. "MFA is required for this user: ROPC will fail"
+}
+
+// Change is one thing Apply will create or change.
+type Change struct {
+	// Action is "create", "update", "add", "grant", "assign" or "keep".
+	Action string `json:"action"`
+	// Object is what is touched, e.g. "app registration", "client secret".
+	Object string `json:"object"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Event is one line of progress from Apply or Test.
+type Event struct {
+	// Action names what is being done ("Create app registration").
+	Action string
+	Detail string
+	// Done is set when the action finished (with Err when it failed).
+	Done bool
+	Err  error
+	// Wait > 0: the engine is waiting that long for Microsoft to replicate
+	// (a countdown on screen), then retries.
+	Wait time.Duration
+}
+
+// Result is what Apply made. It never holds the secret's value except in
+// Secret, which only the final summary shows (once) and JSON never carries.
+type Result struct {
+	TenantID   string `json:"tenant_id"`
+	AppName    string `json:"app_name"`
+	AppID      string `json:"app_id"`
+	ObjectID   string `json:"object_id"`
+	SPObjectID string `json:"service_principal_id,omitempty"`
+	Created    bool   `json:"created"` // false: an existing app was updated
+	// Secret is the new client secret's value (empty when none).
+	Secret       string    `json:"-"`
+	SecretHint   string    `json:"secret_hint,omitempty"` // the first characters Entra shows
+	SecretExpiry time.Time `json:"secret_expires,omitempty"`
+	StateFile    string    `json:"state_file,omitempty"`
+	Actions      []string  `json:"actions,omitempty"` // one line per completed action
+}
+
+// TestInput says which login to try.
+type TestInput struct {
+	Mailbox   string
+	Protocols []catalog.Protocol
+	// Password is the mailbox password for ROPC; never stored or logged.
+	Password string `json:"-"`
+}
+
+// TestRow is one protocol's login result.
+type TestRow struct {
+	Protocol catalog.Protocol `json:"protocol"`
+	Mailbox  string           `json:"mailbox"`
+	OK       bool             `json:"ok"`
+	Duration time.Duration    `json:"duration_ns"`
+	Cause    string           `json:"cause,omitempty"`
+	Fix      string           `json:"fix,omitempty"`
+}
+
+// TestReport is the login test's result.
+type TestReport struct {
+	Rows []TestRow `json:"rows"`
+}
+
+// OK reports whether every login worked.
+func (r TestReport) OK() bool {
+	for _, row := range r.Rows {
+		if !row.OK {
+			return false
+		}
+	}
+	return len(r.Rows) > 0
+}
+
+// ExportInput says what to write.
+type ExportInput struct {
+	Draft  Draft
+	Tenant Tenant
+	Report *TestReport // nil when the test was skipped
+}
+
+// KeyValue is one setting on the settings sheet, in the product's words.
+type KeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ExportResult is what Export wrote.
+type ExportResult struct {
+	Dir   string     `json:"dir"`
+	Files []string   `json:"files"`
+	Keys  []KeyValue `json:"settings"` // never the secret's value
+	// Manual lists what the administrator still has to do by hand
+	// (e.g. run the Exchange Online PowerShell script).
+	Manual []string `json:"manual,omitempty"`
+	// SecretFile is where the secret's value was written (0600).
+	SecretFile string `json:"secret_file,omitempty"`
+}

@@ -1,0 +1,129 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrDeclined: the administrator did not approve the review; nothing was
+// changed.
+var ErrDeclined = errors.New("the changes were not approved; nothing was changed")
+
+// review: everything that will be created or changed, before any change;
+// once approved the changes run, one progress line per action.
+func review() Step {
+	return Step{
+		ID:    ReviewStep,
+		Title: "Review",
+		Help: "Lists every change before making any; then creates and configures the app " +
+			"(portal: all of the above, clicked for you).",
+		Commits: true,
+		Prepare: func(ctx context.Context, s *State, e Engine, _ Progress) error {
+			findings, err := e.Preflight(ctx, s.Draft)
+			if err != nil {
+				return fmt.Errorf("pre-flight checks failed: %w", err)
+			}
+			s.Findings = findings
+			if b := Blockers(findings); len(b) > 0 {
+				lines := make([]string, len(b))
+				for i, f := range b {
+					lines[i] = FindingLine(f)
+				}
+				return fmt.Errorf("the setup cannot succeed yet:\n%s", strings.Join(lines, "\n"))
+			}
+			changes, err := e.Review(ctx, s.Draft)
+			if err != nil {
+				return fmt.Errorf("planning the changes failed: %w", err)
+			}
+			s.Changes = changes
+			return nil
+		},
+		Pages: []Page{func(s *State) []Question {
+			return []Question{
+				{Title: "What will be created or changed", Kind: Note, Help: strings.Join(ReviewLines(s), "\n")},
+				{
+					Title: "Make these changes now?", Kind: Confirm, Default: "true",
+					Help: "After this, Ctrl-C stops cleanly after the action in hand; re-running resumes.",
+					Set: func(s *State, v string) error {
+						s.approved = v == "true"
+						return nil
+					},
+				},
+			}
+		}},
+		Act: func(ctx context.Context, s *State, e Engine, p Progress) error {
+			if !s.approved {
+				return ErrDeclined
+			}
+			r, err := e.Apply(ctx, s.Draft, p.Event)
+			s.Result = r
+			if err != nil {
+				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName}
+			}
+			s.Applied = true
+			return nil
+		},
+		Summary: func(s *State) string {
+			switch {
+			case s.Applied && s.Result.Created:
+				return "created " + s.Result.AppID
+			case s.Applied:
+				return "updated " + s.Result.AppID
+			case len(s.Changes) > 0:
+				return fmt.Sprintf("%d changes planned", len(s.Changes))
+			}
+			return ""
+		},
+	}
+}
+
+// ReviewLines lists the planned changes, then the findings and notes.
+func ReviewLines(s *State) []string {
+	var lines []string
+	for _, c := range s.Changes {
+		line := fmt.Sprintf("%-7s %s", c.Action, c.Object)
+		if c.Detail != "" {
+			line += ": " + c.Detail
+		}
+		lines = append(lines, line)
+	}
+	for _, f := range s.Findings {
+		lines = append(lines, FindingLine(f))
+	}
+	for _, n := range s.Draft.Notes {
+		lines = append(lines, "note: "+n)
+	}
+	return lines
+}
+
+// ApplyError is a failed or interrupted Apply: some changes may exist,
+// recorded in the state file, so the run can be resumed or undone.
+type ApplyError struct {
+	Err       error
+	StateFile string
+	AppName   string
+}
+
+func (e *ApplyError) Error() string { return "applying the changes stopped: " + e.Err.Error() }
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Interrupted reports whether Apply stopped because it was cancelled.
+func (e *ApplyError) Interrupted() bool {
+	return errors.Is(e.Err, context.Canceled)
+}
+
+// ResumeHelp says how to go on or undo, for the screen and the log.
+func (e *ApplyError) ResumeHelp() []string {
+	lines := []string{
+		"Resume: mailoauth setup --resume (or run again with the same app name " + quote(e.AppName) + ": it finds and updates the app)",
+	}
+	if e.StateFile != "" {
+		lines = append(lines, "State file: "+e.StateFile,
+			"Undo: mailoauth delete --state "+e.StateFile)
+	}
+	return lines
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,0 +1,131 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+)
+
+// users: the mailboxes the product uses, checked against the tenant, and
+// whether only assigned users may sign in.
+func users() Step {
+	return Step{
+		ID:    UsersStep,
+		Title: "Users",
+		Help: "Names the mailboxes the product signs in to and checks them in the tenant " +
+			"(portal: Enterprise applications → the app → Users and groups → Add user; Properties → Assignment required).",
+		Pages: []Page{usersPage},
+		Act: func(ctx context.Context, s *State, e Engine, _ Progress) error {
+			s.Mailboxes = nil
+			for _, addr := range s.Draft.AllMailboxes() {
+				info, err := e.CheckMailbox(ctx, addr)
+				if err != nil {
+					return fmt.Errorf("checking %s failed: %w", addr, err)
+				}
+				switch {
+				case !info.Exists:
+					return fmt.Errorf("%s / mailboxes: %s is not a user or shared mailbox in %s; check the spelling or create the mailbox first",
+						FlagFor("mailboxes"), addr, tenantLabel(s.Tenant))
+				case !info.Licensed && !info.Shared:
+					return fmt.Errorf("%s / mailboxes: %s has no Exchange Online licence, so it has no mailbox; assign a licence with Exchange Online (Plan 1 or 2) in the Microsoft 365 admin center",
+						FlagFor("mailboxes"), addr)
+				}
+				s.Mailboxes = append(s.Mailboxes, info)
+			}
+			return nil
+		},
+		Summary: func(s *State) string {
+			all := s.Draft.AllMailboxes()
+			if len(all) == 0 {
+				return ""
+			}
+			out := strings.Join(all, ", ")
+			if s.Draft.AssignUsers {
+				out += " · assigned"
+				if s.Draft.RequireAssignment {
+					out += ", assignment required"
+				}
+			}
+			return out
+		},
+	}
+}
+
+func usersPage(s *State) []Question {
+	d := s.Draft
+	_, m, ok := chosen(s)
+	if !ok {
+		return nil
+	}
+	var qs []Question
+	for _, key := range []string{"mailboxes", "additional_users"} {
+		pq, found := m.Question(key)
+		if !found {
+			continue
+		}
+		q := productQuestion(s, pq, func(s *State, v string) error {
+			if key == "additional_users" {
+				s.Draft.AdditionalUsers = SplitList(v)
+			} else {
+				s.Draft.Mailboxes = SplitList(v)
+			}
+			return nil
+		})
+		if d.AssignUsers && key == "mailboxes" {
+			q.Help += "; each is assigned to the enterprise application"
+		}
+		qs = append(qs, q)
+	}
+	if len(qs) == 0 {
+		// A method without a mailbox question still needs one for the test.
+		qs = append(qs, Question{
+			Key: "mailboxes", Title: "Mailbox addresses",
+			Help: "The mailbox(es) the product signs in to. Separate several with commas.",
+			Kind: Text, Default: strings.Join(d.Mailboxes, ", "), Validate: ValidateAddresses,
+			Set: func(s *State, v string) error {
+				s.Draft.Mailboxes = SplitList(v)
+				return nil
+			},
+		})
+	}
+	if d.AssignUsers {
+		qs = append(qs, Question{
+			Key:   "require_assignment",
+			Title: "Only assigned users may sign in?",
+			Help:  "Yes keeps everyone else out (they get AADSTS50105); the mailboxes above are assigned either way.",
+			Kind:  Confirm, Default: strconv.FormatBool(d.RequireAssignment),
+			Set: func(s *State, v string) error {
+				s.Draft.RequireAssignment = v == "true"
+				return nil
+			},
+		})
+	}
+	return qs
+}
+
+// ValidateAddresses accepts one or more e-mail addresses separated by
+// commas, semicolons or spaces.
+func ValidateAddresses(v string) error {
+	items := SplitList(v)
+	if len(items) == 0 {
+		return fmt.Errorf("enter at least one address, e.g. helpdesk@contoso.com")
+	}
+	for _, it := range items {
+		if err := ValidateAddress(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateAddress accepts a bare address like name@example.com.
+func ValidateAddress(v string) error {
+	a, err := mail.ParseAddress(v)
+	at := strings.LastIndexByte(v, '@')
+	if err != nil || a.Address != v || at < 1 || !strings.Contains(v[at+1:], ".") || strings.HasSuffix(v, ".") {
+		return fmt.Errorf("%q is not an e-mail address; accepted form: name@example.com", v)
+	}
+	return nil
+}

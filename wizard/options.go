@@ -1,0 +1,110 @@
+// Package wizard is mailoauth's terminal UI: a side panel with the steps,
+// the current step's questions (huh forms), spinners and one line per
+// action while the engine works, a countdown through Microsoft's
+// replication delay, the login test table and the final summary. It draws
+// on Options.Out (stderr); the caller prints results on stdout and maps
+// the returned error to the exit code. It never calls Microsoft itself:
+// everything goes through a steps.Engine.
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mailoauth/mailoauth/steps"
+)
+
+// Options configure the wizard.
+type Options struct {
+	// OpenURL opens the device-login page (pkg/browser in cli/); nil hides
+	// the "Enter opens the browser" hint.
+	OpenURL func(url string) error
+	// ApproveInTerminal approves the sign-in without a browser (the demo's
+	// simulated tenant); nil hides the offer.
+	ApproveInTerminal func(userCode string) error
+	// Accessible runs huh's line-by-line prompts for screen readers: no
+	// alt-screen, no redraws.
+	Accessible bool
+	// NoColor drops colour; NO_COLOR and TERM=dumb are honoured too.
+	NoColor bool
+	// Out is where the wizard draws (stderr). Nil means os.Stderr.
+	Out io.Writer
+	// In is the keyboard (stdin). Nil means os.Stdin.
+	In io.Reader
+	// Answers given ahead (answers file, flags) are the initial values.
+	Answers steps.Answers
+}
+
+// ErrAborted is returned when the administrator quits before any change
+// was made (exit code 130).
+var ErrAborted = errors.New("aborted: nothing was changed")
+
+// Stopped is returned when the administrator stopped after the review:
+// changes were made and saved in the state file. It matches ErrAborted
+// with errors.Is (exit code 130), unwraps to its *steps.ApplyError, and
+// says how to resume or undo.
+type Stopped struct {
+	Apply *steps.ApplyError
+}
+
+// Unwrap gives the ApplyError (state file, resume help).
+func (s *Stopped) Unwrap() error { return s.Apply }
+
+func (s *Stopped) Error() string {
+	return "stopped after the review; " + strings.Join(s.Apply.ResumeHelp(), "; ")
+}
+
+// Is makes errors.Is(err, ErrAborted) true.
+func (s *Stopped) Is(target error) bool { return target == ErrAborted }
+
+func (o Options) withDefaults() Options {
+	if o.Out == nil {
+		o.Out = os.Stderr
+	}
+	if o.In == nil {
+		o.In = os.Stdin
+	}
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		o.NoColor = true
+	}
+	if os.Getenv("TERM") == "dumb" {
+		// A dumb terminal cannot redraw: use the line-by-line mode.
+		o.Accessible = true
+	}
+	return o
+}
+
+// Run runs the wizard to the end and returns what was done. Errors:
+// ErrAborted (or a *Stopped after the review), steps.ErrDeclined, or the
+// step's own failure.
+func Run(ctx context.Context, e steps.Engine, o Options) (steps.Outcome, error) {
+	o = o.withDefaults()
+	if o.Accessible {
+		return runAccessible(ctx, e, o)
+	}
+	m := New(ctx, e, o)
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithOutput(o.Out), tea.WithInput(o.In), tea.WithContext(ctx))
+	final, err := p.Run()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return steps.Outcome{}, fmt.Errorf("terminal UI: %w", err)
+	}
+	fm := final.(*Model)
+	fm.close()
+	out, rerr := fm.Outcome()
+	// The last screen leaves with the alt-screen; repeat what must stay:
+	// the summary (without the secret's value), or how to resume.
+	var ae *steps.ApplyError
+	switch {
+	case rerr == nil:
+		fmt.Fprint(o.Out, fm.finalText())
+	case errors.As(rerr, &ae):
+		fmt.Fprintln(o.Out, strings.Join(ae.ResumeHelp(), "\n"))
+	}
+	return out, rerr
+}
