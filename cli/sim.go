@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,11 +86,31 @@ func printSimInfo(io IO, info sim.Info, o simOptions) {
 	if o.AutoApprove != "" {
 		fmt.Fprintf(w, "Auto-approve\tevery sign-in as %s\n", o.AutoApprove)
 	}
-	fmt.Fprintf(w, "\nSeeded users:\n")
+	fmt.Fprintf(w, "\nSeeded users (their demo passwords are in the --info file):\n")
 	for _, u := range info.Users {
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", u.UPN, u.DisplayName, describeSimUser(u))
 	}
 	fmt.Fprintf(w, "\nUse it: mailoauth setup --cloud custom --authority %s --graph-url %s --imap %s --pop %s --smtp %s --ews-url %s --ca-file %s\n",
 		info.AuthorityHost, info.GraphURL, info.IMAP, info.POP, info.SMTP, info.EWSURL, info.CACertFile)
 	w.Flush()
+}
+
+// describeSimUser is one seeded user's line: roles, licence, flags.
+func describeSimUser(u sim.UserInfo) string {
+	var parts []string
+	if len(u.Roles) > 0 {
+		parts = append(parts, strings.Join(u.Roles, ", "))
+	}
+	switch {
+	case u.SharedMailbox:
+		parts = append(parts, "shared mailbox")
+	case u.Licence != "":
+		parts = append(parts, u.Licence)
+	default:
+		parts = append(parts, "no licence")
+	}
+	if u.MFA {
+		parts = append(parts, "MFA required")
+	}
+	return strings.Join(parts, "; ")
 }

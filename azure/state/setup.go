@@ -1,0 +1,28 @@
+package state
+
+// Setup is the product-side record of a run: the answers that are not part
+// of the app registration itself. It holds no secret and no password.
+type Setup struct {
+	// Method is the product's method ("client-secret", "auth-code", ...).
+	Method string `json:"method,omitempty"`
+	// Answers are the product's own answers by answers-file key
+	// (extraview_url, callback_url, redirect_uri).
+	Answers         map[string]string `json:"answers,omitempty"`
+	Mailboxes       []string          `json:"mailboxes,omitempty"`
+	AdditionalUsers []string          `json:"additional_users,omitempty"`
+	// TenantDomains are the verified domains, initial first where known.
+	TenantDomains []string `json:"tenant_domains,omitempty"`
+	SecretMonths  int      `json:"secret_months,omitempty"`
+	// RequireAssignment records the answer, for a resumed run.
+	RequireAssignment bool `json:"require_assignment,omitempty"`
+	// Permissions are the permissions as the tenant resolved them.
+	Permissions []PermissionRef `json:"permissions,omitempty"`
+}
+
+// PermissionRef is one permission with the ID the tenant published for it.
+type PermissionRef struct {
+	ResourceAppID string `json:"resource_app_id"`
+	Kind          string `json:"type"` // Scope (delegated) or Role (application)
+	Value         string `json:"value"`
+	ID            string `json:"id,omitempty"`
+}

@@ -1,0 +1,385 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/graphapi"
+	"github.com/mailoauth/mailoauth/azure/provision"
+	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/output/export"
+	"github.com/mailoauth/mailoauth/steps"
+)
+
+// liveEngine does the steps' work with the real packages: MSAL sign-in,
+// Graph provisioning, the login checks and the exported files. The same
+// engine serves the real cloud and the simulated tenant; only Cloud differs.
+type liveEngine struct {
+	cloud    cloud.Cloud
+	tenant   string // --tenant: GUID or domain; "" = organizations
+	clientID string // --client-id: the sign-in app; "" = Graph Command Line Tools
+	hc       *http.Client
+	// needs narrows the sign-in scopes when the product is known up front.
+	needs       signin.Needs
+	openBrowser bool
+	browserOnly bool
+	openURL     func(string) error
+	// outDir overrides the output folder (--out); "" = <baseDir>/<app>.
+	outDir string
+	// baseDir holds one folder per app; "" = mailoauth-out.
+	baseDir  string
+	noSecret bool
+	force    bool
+	confirm  func(path string) bool
+	// removeUnneeded lets Apply drop permissions the plan does not need.
+	removeUnneeded bool
+	// rotateSecret adds a new secret even when the state says one exists.
+	rotateSecret bool
+	// testTimeout bounds each network step of the login test.
+	testTimeout time.Duration
+	// sendTo, when set, sends a real test message in the login test.
+	sendTo string
+
+	mu      sync.Mutex
+	session *signin.Session
+	graph   *graphapi.Client
+	tenantT steps.Tenant
+	inspect *provision.Inspection
+	reg     *provision.Registration
+	// progress receives Graph's retry events during Apply.
+	progress func(steps.Event)
+	// changedAt is when Apply last changed the tenant: the login test waits
+	// out replication delay only after a change.
+	changedAt time.Time
+	// lastPlan is the plan of the last draft seen (the login test's flow).
+	lastPlan provision.Plan
+}
+
+// allNeeds is what the wizard asks for when it signs in before the
+// product is chosen: every permission any product's plan may need.
+var allNeeds = signin.Needs{AppRoles: true, AssignUsers: true, DelegatedConsent: true, ReadUsers: true}
+
+func (e *liveEngine) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
+	needs := e.needs
+	if needs == (signin.Needs{}) {
+		needs = allNeeds
+	}
+	sess, err := signin.SignIn(ctx, signin.Options{
+		Cloud:      e.cloud,
+		Tenant:     e.tenant,
+		ClientID:   e.clientID,
+		Scopes:     signin.Scopes(e.cloud, needs),
+		HTTPClient: e.hc,
+		OnDeviceCode: func(p signin.DeviceCodePrompt) {
+			show(steps.DeviceCode{UserCode: p.UserCode, VerificationURL: p.VerificationURL, Message: p.Message, ExpiresAt: p.ExpiresOn})
+		},
+		OpenBrowser: e.openBrowser,
+		Browser:     e.browserOnly,
+		OpenURL:     e.openURL,
+	})
+	if err != nil {
+		return steps.Tenant{}, err
+	}
+	g, err := graphapi.New(e.cloud, sess.TokenSource(), e.hc, graphapi.Options{OnEvent: e.onGraphEvent})
+	if err != nil {
+		return steps.Tenant{}, err
+	}
+	e.mu.Lock()
+	e.session, e.graph = sess, g
+	e.mu.Unlock()
+
+	// A pre-flight with no app yet reads the tenant, its domains and the
+	// admin's roles: what the sign-in screen shows.
+	in, err := provision.Preflight(ctx, g, provision.Plan{Tenant: sess.TenantID(), DisplayName: "mailoauth pre-flight", Flow: catalog.AuthCode}, nil)
+	if err != nil {
+		return steps.Tenant{}, err
+	}
+	t := steps.Tenant{
+		ID: in.TenantID, Name: in.TenantName, Domains: in.Domains,
+		AdminUPN: sess.Username(), AdminRoles: in.Roles, Cloud: e.cloud,
+	}
+	e.mu.Lock()
+	e.tenantT, e.inspect = t, in
+	e.mu.Unlock()
+	return t, nil
+}
+
+func (e *liveEngine) onGraphEvent(ev graphapi.Event) {
+	e.mu.Lock()
+	progress := e.progress
+	e.mu.Unlock()
+	if progress == nil || ev.Wait <= 0 {
+		return
+	}
+	detail := fmt.Sprintf("attempt %d", ev.Attempt)
+	if ev.Err != nil {
+		detail += ": " + firstLine(ev.Err.Error())
+	}
+	progress(steps.Event{Action: ev.Action, Detail: detail, Wait: ev.Wait})
+}
+
+func (e *liveEngine) client() (*graphapi.Client, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.graph == nil {
+		return nil, errors.New("not signed in")
+	}
+	return e.graph, nil
+}
+
+func (e *liveEngine) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, error) {
+	g, err := e.client()
+	if err != nil {
+		return nil, err
+	}
+	var in *provision.Inspection
+	if d.Product == "" || d.AppName == "" {
+		// Right after sign-in there is no plan yet: the tenant-level
+		// findings of the sign-in's own pre-flight are the answer.
+		e.mu.Lock()
+		in = e.inspect
+		e.mu.Unlock()
+		if in == nil {
+			return nil, nil
+		}
+	} else {
+		p, err := e.plan(d)
+		if err != nil {
+			return nil, err
+		}
+		st, _ := loadStateIfAny(e.statePath(d))
+		if in, err = provision.Preflight(ctx, g, p, st); err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		e.inspect = in
+		e.mu.Unlock()
+	}
+	out := make([]steps.Finding, 0, len(in.Findings))
+	for _, f := range in.Findings {
+		out = append(out, steps.Finding{Severity: steps.Severity(f.Severity), Text: f.Message, Fix: f.Fix})
+	}
+	return out, nil
+}
+
+func (e *liveEngine) FindApps(ctx context.Context, displayName string) ([]steps.ExistingApp, error) {
+	g, err := e.client()
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Value []struct {
+			ID              string    `json:"id"`
+			AppID           string    `json:"appId"`
+			DisplayName     string    `json:"displayName"`
+			CreatedDateTime time.Time `json:"createdDateTime"`
+		} `json:"value"`
+	}
+	path := "/applications" + graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(displayName)+"'", "$select", "id,appId,displayName,createdDateTime")
+	if err := g.Call(ctx, graphapi.Request{Method: http.MethodGet, Path: path, Action: "Looking for an app named " + displayName}, &list); err != nil {
+		return nil, err
+	}
+	managed := map[string]bool{}
+	if st, err := loadStateIfAny(filepath.Join(e.outDirFor(displayName), "state.json")); err == nil && st != nil {
+		managed[st.AppObjectID] = true
+	}
+	var out []steps.ExistingApp
+	for _, a := range list.Value {
+		out = append(out, steps.ExistingApp{AppID: a.AppID, ObjectID: a.ID, DisplayName: a.DisplayName, Created: a.CreatedDateTime, Managed: managed[a.ID]})
+	}
+	return out, nil
+}
+
+func (e *liveEngine) CheckMailbox(ctx context.Context, address string) (steps.MailboxInfo, error) {
+	g, err := e.client()
+	if err != nil {
+		return steps.MailboxInfo{}, err
+	}
+	p := provision.Plan{Tenant: e.tenantID(), DisplayName: "mailoauth mailbox check", Flow: catalog.AuthCode, Mailboxes: []string{address}}
+	in, err := provision.Preflight(ctx, g, p, nil)
+	if err != nil {
+		return steps.MailboxInfo{}, err
+	}
+	info := steps.MailboxInfo{Address: address}
+	for _, mb := range in.Mailboxes {
+		if !strings.EqualFold(mb.Address, address) {
+			continue
+		}
+		info.Exists = mb.Found
+		info.Licensed = mb.ExchangePlan != ""
+	}
+	for _, f := range in.Findings {
+		if strings.Contains(strings.ToLower(f.Message), strings.ToLower(address)) {
+			if strings.Contains(strings.ToLower(f.Message), "shared") {
+				info.Shared = true
+			}
+			info.Warnings = append(info.Warnings, f.Message)
+		}
+	}
+	return info, nil
+}
+
+func (e *liveEngine) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error) {
+	g, err := e.client()
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.plan(d)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := loadStateIfAny(e.statePath(d))
+	dr, err := provision.DryRun(ctx, g, p, st)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]steps.Change, 0, len(dr.Changes))
+	for _, c := range dr.Changes {
+		out = append(out, steps.Change{Action: reviewAction(c.Action), Object: c.Object, Detail: c.Detail})
+	}
+	return out, nil
+}
+
+// reviewAction turns provision's past tense into the review's verbs.
+func reviewAction(a string) string {
+	switch a {
+	case "created":
+		return "create"
+	case "updated":
+		return "update"
+	case "unchanged":
+		return "keep"
+	}
+	return a
+}
+
+func (e *liveEngine) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
+	g, err := e.client()
+	if err != nil {
+		return steps.Result{}, err
+	}
+	p, err := e.plan(d)
+	if err != nil {
+		return steps.Result{}, err
+	}
+	e.mu.Lock()
+	e.progress = progress
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.progress = nil
+		e.mu.Unlock()
+	}()
+	statePath := e.statePath(d)
+	if err := ensurePrivateDir(filepath.Dir(statePath)); err != nil {
+		return steps.Result{}, err
+	}
+	progress(steps.Event{Action: "Applying the plan", Detail: "state file " + statePath})
+	reg, err := provision.Apply(ctx, g, p, provision.Options{StatePath: statePath, CloudName: e.cloud.Name, RemoveUnneeded: e.removeUnneeded})
+	if serr := e.recordSetup(statePath, d, reg); serr != nil && err == nil {
+		err = serr
+	}
+	res := steps.Result{TenantID: e.tenantID(), AppName: d.AppName, StateFile: statePath}
+	if reg != nil {
+		for _, c := range reg.Changes {
+			line := c.Action + " " + c.Object
+			if c.Detail != "" {
+				line += ": " + c.Detail
+			}
+			progress(steps.Event{Action: capitalize(c.Action) + " " + c.Object, Detail: c.Detail, Done: true})
+			res.Actions = append(res.Actions, line)
+		}
+		res.AppID, res.ObjectID, res.SPObjectID = reg.ClientID, reg.AppObjectID, reg.SPID
+		for _, c := range reg.Changes {
+			if c.Object == "app registration" && c.Action == "created" {
+				res.Created = true
+			}
+		}
+		if reg.Secret != nil {
+			res.Secret, res.SecretHint, res.SecretExpiry = reg.Secret.Text(), reg.Secret.Hint, reg.Secret.EndDateTime
+		}
+		e.mu.Lock()
+		e.reg = reg
+		if len(reg.Changes) > 0 {
+			e.changedAt = time.Now()
+		}
+		e.mu.Unlock()
+	}
+	return res, err
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (e *liveEngine) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
+	return runLoginTest(ctx, e.loginTest(r, t), progress)
+}
+
+// loginTest describes the test of what Apply just made.
+func (e *liveEngine) loginTest(r steps.Result, t steps.TestInput) loginTest {
+	e.mu.Lock()
+	changedAt, p := e.changedAt, e.lastPlan
+	e.mu.Unlock()
+	lt := loginTest{
+		cloud: e.cloud, hc: e.hc, tenantID: r.TenantID, clientID: r.AppID, secret: r.Secret,
+		spID: r.SPObjectID, appObjectID: r.ObjectID, flow: p.Flow, input: t,
+		changedAt: changedAt, timeout: e.testTimeout, sendTo: e.sendTo, openURL: e.openURL,
+		tweaks: e.tweaker(r.ObjectID),
+	}
+	if len(p.RedirectURIs) > 0 {
+		lt.redirectURI = p.RedirectURIs[0]
+	}
+	return lt
+}
+
+func (e *liveEngine) Export(ctx context.Context, r steps.Result, o steps.ExportInput) (steps.ExportResult, error) {
+	e.mu.Lock()
+	reg := e.reg
+	e.mu.Unlock()
+	in, err := exportInput(o.Draft, o.Tenant, r, reg, o.Report)
+	if err != nil {
+		return steps.ExportResult{}, err
+	}
+	dir := e.outDirFor(o.Draft.AppName)
+	files, err := export.Write(in, export.Options{OutDir: dir, NoSecret: e.noSecret, Force: e.force, Confirm: e.confirm})
+	if err != nil {
+		return steps.ExportResult{}, err
+	}
+	return exportResult(dir, in, files), nil
+}
+
+// recordSetup adds the product-side answers to the state file Apply wrote,
+// so export, test and a resumed setup need nothing else. No secret.
+func (e *liveEngine) recordSetup(path string, d steps.Draft, reg *provision.Registration) error {
+	st, err := loadStateIfAny(path)
+	if err != nil || st == nil {
+		return err
+	}
+	e.mu.Lock()
+	domains := append([]string(nil), e.tenantT.Domains...)
+	e.mu.Unlock()
+	setup := &state.Setup{
+		Method: d.Method, Answers: d.ProductAnswers, Mailboxes: d.Mailboxes, AdditionalUsers: d.AdditionalUsers,
+		TenantDomains: domains, SecretMonths: d.SecretMonths, RequireAssignment: d.RequireAssignment,
+	}
+	if reg != nil {
+		for _, rp := range reg.Permissions {
+			setup.Permissions = append(setup.Permissions, state.PermissionRef{ResourceAppID: rp.Resource.AppID, Kind: string(rp.Kind), Value: rp.Value, ID: rp.ID})
+		}
+	}
+	st.Setup = setup
+	return state.Save(path, st)
+}

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"context"
+
+	"net/http"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/graphapi"
+	"github.com/mailoauth/mailoauth/azure/mailcheck"
+	"github.com/mailoauth/mailoauth/azure/token"
+	"github.com/mailoauth/mailoauth/steps"
+)
+
+// loginTest is one run of the mailbox login test, the way the product logs in.
+type loginTest struct {
+	cloud       cloud.Cloud
+	hc          *http.Client
+	tenantID    string
+	clientID    string
+	secret      string
+	spID        string
+	appObjectID string
+	flow        catalog.Flow
+	input       steps.TestInput
+	redirectURI string
+	changedAt   time.Time
+	timeout     time.Duration
+	sendTo      string
+	openURL     func(string) error
+	// onDeviceCode also receives the mailbox user's device code (the demo
+	// approves it); nil = only shown.
+	onDeviceCode func(token.DeviceCodePrompt)
+	// tweaks makes test-only changes to the app (a loopback redirect,
+	// public client flows) and undoes them; nil when not signed in.
+	tweaks *appTweaker
+}
+
+// runLoginTest runs the checks and turns the report into the steps' rows.
+func runLoginTest(ctx context.Context, lt loginTest, progress func(steps.Event)) (steps.TestReport, error) {
+	rep, err := checkLogins(ctx, lt, progress)
+	if err != nil {
+		return steps.TestReport{}, err
+	}
+	return testRows(rep), nil
+}
+
+func checkLogins(ctx context.Context, lt loginTest, progress func(steps.Event)) (mailcheck.Report, error) {
+	if progress == nil {
+		progress = func(steps.Event) {}
+	}
+	cfg := mailcheck.Config{
+		Cloud: lt.cloud, Flow: lt.flow, Protocols: lt.input.Protocols, Mailboxes: []string{lt.input.Mailbox},
+		TenantID: lt.tenantID, ClientID: lt.clientID, Secret: lt.secret,
+		ServicePrincipalID: lt.spID, AppObjectID: lt.appObjectID,
+		SendTo: lt.sendTo, Timeout: lt.timeout, ChangedAt: lt.changedAt, HTTPClient: lt.hc,
+		Retry: token.Retry{OnEvent: func(ev token.Event) {
+			progress(steps.Event{Action: "Waiting for Microsoft to replicate: " + ev.What, Detail: ev.Reason.Title, Wait: ev.NextIn})
+		}},
+	}
+	if lt.input.Password != "" {
+		cfg.Passwords = map[string]string{lt.input.Mailbox: lt.input.Password}
+	}
+	switch lt.flow {
+	case catalog.DeviceCode:
+		cfg.DeviceCode = token.DeviceCodeOptions{OnCode: func(p token.DeviceCodePrompt) {
+			progress(steps.Event{Action: "Sign in as " + lt.input.Mailbox, Detail: p.Message})
+			if lt.onDeviceCode != nil {
+				lt.onDeviceCode(p)
+			}
+		}}
+		if lt.tweaks != nil {
+			cfg.DeviceCode.Tweak = lt.tweaks.publicClientFlows()
+		}
+	case catalog.AuthCode:
+		cfg.AuthCode = token.AuthCodeOptions{RedirectURI: lt.redirectURI, OpenURL: lt.openURL, LoginHint: lt.input.Mailbox}
+		if lt.tweaks != nil {
+			cfg.AuthCode.Tweak = lt.tweaks.loopbackRedirect
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return mailcheck.Report{}, err
+	}
+	rep := mailcheck.Run(ctx, cfg)
+	for _, ch := range rep.Changes {
+		progress(steps.Event{Action: "Test-only change", Detail: ch, Done: true})
+	}
+	return rep, nil
+}
+
+func testRows(rep mailcheck.Report) steps.TestReport {
+	var out steps.TestReport
+	for _, c := range rep.Checks {
+		out.Rows = append(out.Rows, steps.TestRow{
+			Protocol: c.Protocol, Mailbox: c.Mailbox, OK: c.OK, Duration: c.Duration,
+			Cause: c.CauseText(), Fix: c.FixText(),
+		})
+	}
+	return out
+}
+
+// appTweaker changes the app registration for the login test only, through
+// Graph, and restores exactly what it changed.
+type appTweaker struct {
+	graph    *graphapi.Client
+	objectID string
+}
+
+func (e *liveEngine) tweaker(objectID string) *appTweaker {
+	g, err := e.client()
+	if err != nil || objectID == "" {
+		return nil
+	}
+	return &appTweaker{graph: g, objectID: objectID}
+}
+
+type appSettings struct {
+	IsFallbackPublicClient *bool `json:"isFallbackPublicClient"`
+	Web                    struct {
+		RedirectURIs []string `json:"redirectUris"`
+	} `json:"web"`
+}
+
+func (a *appTweaker) read(ctx context.Context) (appSettings, error) {
+	var s appSettings
+	err := a.graph.Call(ctx, graphapi.Request{Method: http.MethodGet, Path: "/applications/" + a.objectID + graphapi.Query("$select", "isFallbackPublicClient,web"), Action: "Reading the app's settings"}, &s)
+	return s, err
+}
+
+func (a *appTweaker) patch(ctx context.Context, action string, body map[string]any) error {
+	return a.graph.Call(ctx, graphapi.Request{Method: http.MethodPatch, Path: "/applications/" + a.objectID, Body: body, Action: action, RetryNotFound: true}, nil)
+}
+
+// loopbackRedirect registers a Web redirect the tool can receive the
+// authorization code on, for a product whose own redirect is its server.
+func (a *appTweaker) loopbackRedirect(uri string) token.AppTweak {
+	return &redirectTweak{a: a, uri: uri}
+}
+
+type redirectTweak struct {
+	a     *appTweaker
+	uri   string
+	added bool
+}
+
+func (t *redirectTweak) Describe() string {
+	return "redirect URI " + t.uri + " (Web), for the login test only"
+}
+
+func (t *redirectTweak) Add(ctx context.Context) error {
+	s, err := t.a.read(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range s.Web.RedirectURIs {
+		if u == t.uri {
+			return nil
+		}
+	}
+	uris := append(append([]string(nil), s.Web.RedirectURIs...), t.uri)
+	if err := t.a.patch(ctx, "Adding a test-only redirect URI", map[string]any{"web": map[string]any{"redirectUris": uris}}); err != nil {
+		return err
+	}
+	t.added = true
+	return nil
+}
+
+func (t *redirectTweak) Remove(ctx context.Context) error {
+	if !t.added {
+		return nil
+	}
+	s, err := t.a.read(ctx)
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, u := range s.Web.RedirectURIs {
+		if u != t.uri {
+			keep = append(keep, u)
+		}
+	}
+	if keep == nil {
+		keep = []string{}
+	}
+	return t.a.patch(ctx, "Removing the test-only redirect URI", map[string]any{"web": map[string]any{"redirectUris": keep}})
+}
+
+// publicClientFlows turns on "Allow public client flows" for a device-code
+// test of an app that does not allow them, and off again afterwards.
+func (a *appTweaker) publicClientFlows() token.AppTweak { return &publicClientTweak{a: a} }
+
+type publicClientTweak struct {
+	a       *appTweaker
+	changed bool
+}
+
+func (t *publicClientTweak) Describe() string {
+	return "\"Allow public client flows\" on, for the login test only"
+}
+
+func (t *publicClientTweak) Add(ctx context.Context) error {
+	s, err := t.a.read(ctx)
+	if err != nil {
+		return err
+	}
+	if s.IsFallbackPublicClient != nil && *s.IsFallbackPublicClient {
+		return nil
+	}
+	if err := t.a.patch(ctx, "Allowing public client flows for the test", map[string]any{"isFallbackPublicClient": true}); err != nil {
+		return err
+	}
+	t.changed = true
+	return nil
+}
+
+func (t *publicClientTweak) Remove(ctx context.Context) error {
+	if !t.changed {
+		return nil
+	}
+	return t.a.patch(ctx, "Turning public client flows off again", map[string]any{"isFallbackPublicClient": false})
+}

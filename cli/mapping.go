@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/provision"
+	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/output/export"
+	"github.com/mailoauth/mailoauth/output/product"
+	"github.com/mailoauth/mailoauth/output/safefile"
+	"github.com/mailoauth/mailoauth/steps"
+)
+
+// plan turns the steps' draft into the engine's product-agnostic plan.
+func (e *liveEngine) plan(d steps.Draft) (provision.Plan, error) {
+	perms := d.Permissions
+	if len(perms) == 0 {
+		var err error
+		if perms, err = draftPermissions(d); err != nil {
+			return provision.Plan{}, err
+		}
+	}
+	p := provision.Plan{
+		Tenant:            e.tenantID(),
+		DisplayName:       d.AppName,
+		Audience:          d.Audience,
+		Flow:              d.Flow,
+		Protocols:         d.Protocols,
+		Permissions:       perms,
+		Platform:          d.Platform,
+		RedirectURIs:      d.RedirectURIs,
+		PublicClient:      d.PublicClient,
+		Secret:            provision.SecretSpec{Needed: d.NeedsSecret, Months: d.SecretMonths, Rotate: e.rotateSecret},
+		Mailboxes:         d.AllMailboxes(),
+		AssignUsers:       d.AssignUsers,
+		RequireAssignment: d.RequireAssignment,
+		AppID:             d.AppID,
+		Product:           d.Product,
+	}
+	e.mu.Lock()
+	e.lastPlan = p
+	e.mu.Unlock()
+	return p, nil
+}
+
+// draftPermissions is the product method's permission set for the draft's protocols.
+func draftPermissions(d steps.Draft) ([]catalog.Permission, error) {
+	prof, err := product.Lookup(d.Product)
+	if err != nil {
+		return catalog.Permissions(d.Flow, d.Protocols)
+	}
+	m, err := prof.Method(d.Method)
+	if err != nil {
+		return nil, err
+	}
+	return m.Permissions(d.Protocols)
+}
+
+func (e *liveEngine) tenantID() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.tenantT.ID != "":
+		return e.tenantT.ID
+	case e.session != nil:
+		return e.session.TenantID()
+	}
+	return e.tenant
+}
+
+// outDirFor is the app's output folder: --out, or mailoauth-out/<app>.
+// The state file lives there too, so one folder holds one setup.
+func (e *liveEngine) outDirFor(appName string) string {
+	if e.outDir != "" {
+		return e.outDir
+	}
+	if e.baseDir != "" {
+		return filepath.Join(e.baseDir, export.Slug(appName))
+	}
+	return export.DefaultOutDir(appName)
+}
+
+func (e *liveEngine) statePath(d steps.Draft) string {
+	return filepath.Join(e.outDirFor(d.AppName), stateFileName)
+}
+
+const stateFileName = "state.json"
+
+// loadStateIfAny reads a state file; a missing one is (nil, nil).
+func loadStateIfAny(path string) (*state.State, error) {
+	st, err := state.Load(path)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, nil
+	}
+	return st, err
+}
+
+func ensurePrivateDir(dir string) error { return safefile.EnsureDir(dir) }
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// initialDomain is the tenant's *.onmicrosoft.com domain, which
+// Connect-ExchangeOnline -Organization accepts in every tenant.
+func initialDomain(domains []string) string {
+	for _, d := range domains {
+		if strings.HasSuffix(strings.ToLower(d), ".onmicrosoft.com") || strings.HasSuffix(strings.ToLower(d), ".onmicrosoft.us") ||
+			strings.HasSuffix(strings.ToLower(d), ".partner.onmschina.cn") {
+			return d
+		}
+	}
+	if len(domains) > 0 {
+		return domains[0]
+	}
+	return ""
+}
+
+// exportInput assembles what output/export renders from one run.
+func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.Registration, report *steps.TestReport) (export.Input, error) {
+	in := export.Input{
+		Product: d.Product, Method: d.Method, AppName: d.AppName,
+		Cloud: t.Cloud, TenantID: r.TenantID, TenantDomain: initialDomain(t.Domains), Audience: d.Audience,
+		ClientID: r.AppID, AppObjectID: r.ObjectID, ServicePrincipalID: r.SPObjectID,
+		Secret: r.Secret, SecretHint: r.SecretHint, SecretExpires: r.SecretExpiry,
+		Protocols: d.Protocols, RedirectURIs: d.RedirectURIs, PublicClient: d.PublicClient,
+		Mailboxes: d.Mailboxes, AdditionalUsers: d.AdditionalUsers, Answers: d.ProductAnswers,
+		GeneratedAt: time.Now().UTC(),
+	}
+	if in.TenantID == "" {
+		in.TenantID = t.ID
+	}
+	if reg != nil {
+		if reg.Secret != nil {
+			in.SecretKeyID = reg.Secret.KeyID
+		}
+		for _, rp := range reg.Permissions {
+			p := rp.Permission
+			if rp.ID != "" {
+				p.FallbackID = rp.ID // the ID the tenant itself published
+			}
+			in.Permissions = append(in.Permissions, p)
+		}
+		for _, c := range reg.Changes {
+			if c.Action == "unchanged" || c.Action == "skipped" {
+				continue
+			}
+			line := capitalize(c.Action) + " " + c.Object
+			if c.Detail != "" {
+				line += ": " + c.Detail
+			}
+			in.Created = append(in.Created, line)
+		}
+	} else {
+		in.Created = r.Actions
+	}
+	if report != nil {
+		for _, row := range report.Rows {
+			detail := "signed in and reached the mailbox"
+			if !row.OK {
+				detail = row.Cause
+				if row.Fix != "" {
+					detail += " Fix: " + row.Fix
+				}
+			}
+			in.TestResults = append(in.TestResults, export.TestLine{Protocol: row.Protocol, Mailbox: row.Mailbox, OK: row.OK, Detail: detail})
+		}
+	}
+	return in, nil
+}
+
+// exportResult is the steps' view of what was written.
+func exportResult(dir string, in export.Input, files []export.File) steps.ExportResult {
+	res := steps.ExportResult{Dir: dir}
+	for _, f := range files {
+		res.Files = append(res.Files, f.Path+statusNote(f.Status))
+		if f.HoldsSecret && res.SecretFile == "" {
+			res.SecretFile = f.Path
+		}
+	}
+	if sum, err := export.Summarize(in); err == nil {
+		for _, s := range sum.Settings {
+			res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
+		}
+		res.Manual = sum.Manual
+	}
+	return res
+}
+
+func statusNote(status string) string {
+	switch status {
+	case "unchanged":
+		return " (unchanged)"
+	case "skipped-modified":
+		return " (kept: you changed it; --force overwrites)"
+	}
+	return ""
+}

@@ -1,0 +1,435 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/pkg/browser"
+
+	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/graphapi"
+	"github.com/mailoauth/mailoauth/azure/provision"
+	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/output/export"
+	"github.com/mailoauth/mailoauth/steps"
+)
+
+// stateFlags find the state file: --state FILE, or --out FOLDER, or the
+// default folder of --app-name.
+type stateFlags struct {
+	path    string
+	out     string
+	appName string
+}
+
+func (s *stateFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.path, "state", "", "the state `FILE` a setup wrote (default: <out>/state.json)")
+	fs.StringVar(&s.out, "out", "", "the setup's output `FOLDER` (holds state.json)")
+	fs.StringVar(&s.appName, "app-name", "", "the app's display `NAME`, to find mailoauth-out/<name>/state.json")
+}
+
+func (s *stateFlags) load() (string, *state.State, error) {
+	path := s.path
+	switch {
+	case path != "":
+	case s.out != "":
+		path = filepath.Join(s.out, stateFileName)
+	case s.appName != "":
+		path = filepath.Join(export.DefaultOutDir(s.appName), stateFileName)
+	default:
+		return "", nil, usagef("--state required: the state file a setup wrote (or --out FOLDER, or --app-name NAME)")
+	}
+	st, err := state.Load(path)
+	if errors.Is(err, state.ErrNotFound) {
+		return path, nil, usagef("--state: no state file at %s; accepted: the state.json in a setup's output folder", path)
+	}
+	if err != nil {
+		return path, nil, err
+	}
+	return path, st, nil
+}
+
+// secretFrom finds the client secret for export and test: the environment
+// (MAILOAUTH_CLIENT_SECRET), else a hidden prompt on a terminal. The state
+// file never holds it.
+func secretFrom(io IO, ask bool) (string, error) {
+	if s := io.Getenv("MAILOAUTH_CLIENT_SECRET"); s != "" {
+		return s, nil
+	}
+	if !ask || !io.Interactive {
+		return "", nil
+	}
+	return readHidden(io, "Client secret value (Enter leaves it out): ")
+}
+
+func readHidden(io IO, prompt string) (string, error) {
+	fmt.Fprint(io.Err, prompt)
+	if f, ok := io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(io.Err)
+		return strings.TrimSpace(string(b)), err
+	}
+	line, err := bufio.NewReader(io.In).ReadString('\n')
+	if err != nil && line == "" {
+		return "", nil
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// ---- mailoauth test
+
+func runTest(ctx context.Context, args []string, io IO) error {
+	var (
+		sf       stateFlags
+		cf       cloudFlags
+		mailbox  string
+		protos   string
+		jsonOut  bool
+		timeout  time.Duration
+		sendTo   string
+		openWith bool
+	)
+	fs := newFlagSet("test", "Prove a mailbox login the way the product will log in, from the state file.", io)
+	sf.register(fs)
+	cf.register(fs)
+	fs.StringVar(&mailbox, "mailbox", "", "mailbox `ADDRESS` to log in to (default: the setup's first mailbox)")
+	fs.StringVar(&protos, "protocols", "", "comma-separated protocols to check (default: the setup's)")
+	fs.BoolVar(&jsonOut, "json", false, "print the report as JSON on stdout (never a token, secret or password)")
+	fs.DurationVar(&timeout, "timeout", 20*time.Second, "limit for each network step")
+	fs.StringVar(&sendTo, "send-test-to", "", "send a real test message to `ADDRESS` (SMTP, Graph)")
+	fs.BoolVar(&openWith, "open", true, "open the browser for a delegated sign-in as the mailbox user")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, st, err := sf.load()
+	if err != nil {
+		return err
+	}
+	c, err := cf.cloudFor(st)
+	if err != nil {
+		return err
+	}
+	setup := st.Setup
+	if setup == nil {
+		setup = &state.Setup{}
+	}
+	flow, err := catalog.ParseFlow(st.Plan.Flow)
+	if err != nil {
+		return fmt.Errorf("state file: %v", err)
+	}
+	protocols, err := catalog.ParseProtocols(strings.Join(st.Plan.Protocols, ","))
+	if protos != "" {
+		protocols, err = catalog.ParseProtocols(protos)
+		if err != nil {
+			return usagef("--protocols: %v", err)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("state file: %v", err)
+	}
+	if mailbox == "" {
+		if mbs := append(append([]string(nil), setup.Mailboxes...), st.Users...); len(mbs) > 0 {
+			mailbox = mbs[0]
+		}
+	}
+	if mailbox == "" || !provision.ValidEmail(mailbox) {
+		return usagef("--mailbox: %q is not a mailbox address; accepted form: name@domain", mailbox)
+	}
+	in := steps.TestInput{Mailbox: mailbox, Protocols: protocols}
+	var secret string
+	if st.Secret != nil || flow.AppOnly() {
+		if secret, err = secretFrom(io, true); err != nil {
+			return err
+		}
+		if secret == "" {
+			return usagef("the client secret is needed: set MAILOAUTH_CLIENT_SECRET (the state file never holds it)")
+		}
+	}
+	if flow == catalog.ROPC {
+		in.Password = io.Getenv("MAILOAUTH_TEST_PASSWORD")
+		if in.Password == "" && io.Interactive {
+			if in.Password, err = readHidden(io, "Password of "+mailbox+" (used once, never stored): "); err != nil {
+				return err
+			}
+		}
+		if in.Password == "" {
+			return usagef("ROPC needs the mailbox password: set MAILOAUTH_TEST_PASSWORD or run in a terminal")
+		}
+	}
+	hc, err := c.HTTPClient(nil)
+	if err != nil {
+		return err
+	}
+	lt := loginTest{
+		cloud: c, hc: hc, tenantID: st.Tenant, clientID: st.ClientID, secret: secret,
+		spID: st.SPID, appObjectID: st.AppObjectID, flow: flow, input: in, timeout: timeout, sendTo: sendTo,
+	}
+	if openWith {
+		lt.openURL = browser.OpenURL
+	}
+	if len(st.Plan.RedirectURIs) > 0 {
+		lt.redirectURI = st.Plan.RedirectURIs[0]
+	}
+	// Replication delay is waited out only shortly after the setup changed.
+	if time.Since(st.UpdatedAt) < 10*time.Minute {
+		lt.changedAt = st.UpdatedAt
+	}
+	rep, err := checkLogins(ctx, lt, func(ev steps.Event) { fmt.Fprintln(io.Err, steps.EventLine(ev)) })
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if jsonOut {
+		if err := writeJSON(io, rep); err != nil {
+			return err
+		}
+	} else {
+		rep.WriteText(io.Out)
+	}
+	if !rep.OK() {
+		return ErrTestFailed
+	}
+	return nil
+}
+
+// cloudFor is the cloud the state names, with the flags' overrides.
+func (cf *cloudFlags) cloudFor(st *state.State) (cloud.Cloud, error) {
+	if cf.name == "global" && st.Cloud != "" && st.Cloud != "global" && st.Cloud != "custom" {
+		cf.name = st.Cloud
+	}
+	return cf.cloud()
+}
+
+// ---- mailoauth export
+
+func runExport(ctx context.Context, args []string, io IO) error {
+	var (
+		sf       stateFlags
+		cf       cloudFlags
+		outDir   string
+		noSecret bool
+		force    bool
+		jsonOut  bool
+	)
+	fs := newFlagSet("export", "Write the product's settings again from the state file (the secret is asked for, or left out).", io)
+	fs.StringVar(&sf.path, "state", "", "the state `FILE` a setup wrote")
+	fs.StringVar(&sf.appName, "app-name", "", "the app's display `NAME`, to find mailoauth-out/<name>/state.json")
+	cf.register(fs)
+	fs.StringVar(&outDir, "out", "", "output `FOLDER` (default: the state file's folder)")
+	fs.BoolVar(&noSecret, "no-secret", false, "write a placeholder instead of the client secret")
+	fs.BoolVar(&force, "force", false, "overwrite files you changed since mailoauth wrote them")
+	fs.BoolVar(&jsonOut, "json", false, "print what was written as JSON on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if sf.path == "" && sf.appName == "" && outDir != "" {
+		sf.out = outDir
+	}
+	path, st, err := sf.load()
+	if err != nil {
+		return err
+	}
+	if outDir == "" {
+		outDir = filepath.Dir(path)
+	}
+	c, err := cf.cloudFor(st)
+	if err != nil {
+		return err
+	}
+	in, err := exportInputFromState(st, c)
+	if err != nil {
+		return err
+	}
+	if !noSecret && st.Secret != nil {
+		if in.Secret, err = secretFrom(io, true); err != nil {
+			return err
+		}
+		if in.Secret == "" {
+			fmt.Fprintln(io.Err, "No secret given: the files get a placeholder where the secret goes (the state file never holds it).")
+		}
+	}
+	files, err := export.Write(in, export.Options{OutDir: outDir, NoSecret: noSecret || in.Secret == "", Force: force, Confirm: confirmer(io)})
+	if err != nil {
+		return err
+	}
+	res := exportResult(outDir, in, files)
+	if jsonOut {
+		return writeJSON(io, res)
+	}
+	fmt.Fprintf(io.Out, "Wrote to %s:\n", outDir)
+	for _, f := range res.Files {
+		fmt.Fprintf(io.Out, "  %s\n", f)
+	}
+	return nil
+}
+
+// confirmer asks before overwriting a file the admin changed (terminal only).
+func confirmer(io IO) func(string) bool {
+	if !io.Interactive {
+		return nil
+	}
+	return func(path string) bool {
+		fmt.Fprintf(io.Err, "%s was changed since mailoauth wrote it. Overwrite? [y/N] ", path)
+		line, _ := bufio.NewReader(io.In).ReadString('\n')
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y")
+	}
+}
+
+// exportInputFromState rebuilds the export's input from a state file.
+func exportInputFromState(st *state.State, c cloud.Cloud) (export.Input, error) {
+	setup := st.Setup
+	if setup == nil {
+		return export.Input{}, fmt.Errorf("the state file has no setup record (written by mailoauth before export from state existed); run mailoauth setup again to refresh it")
+	}
+	protocols, err := catalog.ParseProtocols(strings.Join(st.Plan.Protocols, ","))
+	if err != nil {
+		return export.Input{}, fmt.Errorf("state file: %v", err)
+	}
+	in := export.Input{
+		Product: st.Product, Method: setup.Method, AppName: st.Plan.DisplayName,
+		Cloud: c, TenantID: st.Tenant, TenantDomain: initialDomain(setup.TenantDomains), Audience: catalog.Audience(st.Plan.Audience),
+		ClientID: st.ClientID, AppObjectID: st.AppObjectID, ServicePrincipalID: st.SPID,
+		Protocols: protocols, RedirectURIs: st.Plan.RedirectURIs, PublicClient: st.Plan.PublicClient,
+		Mailboxes: setup.Mailboxes, AdditionalUsers: setup.AdditionalUsers, Answers: setup.Answers,
+		GeneratedAt: time.Now().UTC(),
+	}
+	if st.Secret != nil {
+		in.SecretKeyID, in.SecretHint, in.SecretExpires = st.Secret.KeyID, st.Secret.Hint, st.Secret.EndDateTime
+	}
+	for _, p := range setup.Permissions {
+		perm, ok := catalog.Lookup(p.ResourceAppID, catalog.Kind(p.Kind), p.Value)
+		if !ok {
+			res, err := catalog.ResourceByAppID(p.ResourceAppID)
+			if err != nil {
+				continue
+			}
+			perm = catalog.Permission{Resource: res, Value: p.Value, Kind: catalog.Kind(p.Kind)}
+		}
+		if p.ID != "" {
+			perm.FallbackID = p.ID
+		}
+		in.Permissions = append(in.Permissions, perm)
+	}
+	in.Created = append(in.Created, fmt.Sprintf("App registration %q (application ID %s)", st.Plan.DisplayName, st.ClientID))
+	if st.SPID != "" {
+		in.Created = append(in.Created, "Enterprise application (service principal "+st.SPID+")")
+	}
+	return in, nil
+}
+
+// ---- mailoauth delete
+
+func runDelete(ctx context.Context, args []string, io IO) error {
+	var (
+		sf      stateFlags
+		cf      cloudFlags
+		yes     bool
+		jsonOut bool
+		tenant  string
+	)
+	fs := newFlagSet("delete", "Remove from the tenant exactly what mailoauth created, as its state file records.", io)
+	sf.register(fs)
+	cf.register(fs)
+	fs.BoolVar(&yes, "yes", false, "delete without asking")
+	fs.BoolVar(&jsonOut, "json", false, "print what was deleted as JSON on stdout")
+	fs.StringVar(&tenant, "tenant", "", "tenant to sign in to (default: the state file's)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	path, st, err := sf.load()
+	if err != nil {
+		return err
+	}
+	c, err := cf.cloudFor(st)
+	if err != nil {
+		return err
+	}
+	if tenant == "" {
+		tenant = st.Tenant
+	}
+	fmt.Fprintf(io.Err, "This removes from tenant %s what mailoauth created for %q:\n", st.Tenant, st.Plan.DisplayName)
+	for _, line := range deletionPreview(st) {
+		fmt.Fprintf(io.Err, "  - %s\n", line)
+	}
+	fmt.Fprintln(io.Err, "Objects mailoauth found but did not create are kept.")
+	if !yes {
+		if !io.Interactive {
+			return usagef("--yes required when not running interactively: delete removes objects from the tenant")
+		}
+		fmt.Fprint(io.Err, "Delete them? [y/N] ")
+		line, _ := bufio.NewReader(io.In).ReadString('\n')
+		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y") {
+			return ErrAborted
+		}
+	}
+	hc, err := c.HTTPClient(nil)
+	if err != nil {
+		return err
+	}
+	sess, err := signin.SignIn(ctx, signin.Options{
+		Cloud: c, Tenant: tenant, HTTPClient: hc,
+		Scopes:       signin.Scopes(c, signin.Needs{AppRoles: len(st.AppRoleAssignments) > 0, AssignUsers: len(st.UserAssignments) > 0, DelegatedConsent: len(st.Grants) > 0}),
+		OnDeviceCode: func(p signin.DeviceCodePrompt) { fmt.Fprintln(io.Err, p.Message) },
+		OpenURL:      browser.OpenURL,
+	})
+	if err != nil {
+		return err
+	}
+	g, err := graphapi.New(c, sess.TokenSource(), hc, graphapi.Options{})
+	if err != nil {
+		return err
+	}
+	res, err := provision.Delete(ctx, g, st, path)
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		return writeJSON(io, res)
+	}
+	for _, d := range res.Deleted {
+		fmt.Fprintf(io.Out, "Deleted %s %s\n", d.Object, d.Detail)
+	}
+	for _, k := range res.Kept {
+		fmt.Fprintf(io.Out, "Kept %s %s\n", k.Object, k.Detail)
+	}
+	return nil
+}
+
+func deletionPreview(st *state.State) []string {
+	var out []string
+	if st.AppCreated {
+		out = append(out, fmt.Sprintf("app registration %q (%s); Entra keeps it restorable for 30 days", st.Plan.DisplayName, st.ClientID))
+	}
+	if st.SPCreated {
+		out = append(out, "its enterprise application (service principal "+st.SPID+")")
+	}
+	for res, g := range st.Grants {
+		if g.Created {
+			out = append(out, "admin consent (delegated) on "+res+": "+g.Scope)
+		}
+	}
+	for _, a := range st.AppRoleAssignments {
+		if a.Created {
+			out = append(out, "admin consent (application) "+a.Name)
+		}
+	}
+	for _, a := range st.UserAssignments {
+		if a.Created {
+			out = append(out, "user assignment "+a.Name)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "nothing: the state records no object mailoauth created")
+	}
+	return out
+}
