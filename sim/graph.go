@@ -1,0 +1,535 @@
+package sim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Microsoft Graph v1.0 subset. Handlers return (status, body, error); the
+// router writes Graph's JSON shapes and error body.
+
+const graphBase = "https://graph.microsoft.com/v1.0/"
+
+type graphError struct {
+	status     int
+	code       string
+	msg        string
+	details    []map[string]string
+	retryAfter int
+}
+
+func gerr(status int, code, format string, args ...any) *graphError {
+	return &graphError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func errDenied() *graphError {
+	return gerr(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+}
+
+func errNotFound(id string) *graphError {
+	return gerr(404, "Request_ResourceNotFound", "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+}
+
+func errBadRequest(format string, args ...any) *graphError {
+	return gerr(400, "Request_BadRequest", format, args...)
+}
+
+func errUnsupportedQuery() *graphError {
+	return gerr(400, "Request_UnsupportedQuery", "Unsupported Query.")
+}
+
+func writeGraphError(w http.ResponseWriter, r *http.Request, e *graphError) {
+	reqID := newID()
+	inner := map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": reqID,
+		"client-request-id": nonEmpty(r.Header.Get("client-request-id"), reqID)}
+	body := map[string]any{"code": e.code, "message": e.msg, "innerError": inner}
+	if len(e.details) > 0 {
+		body["details"] = e.details
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("request-id", reqID)
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})
+}
+
+func nonEmpty(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// caller is who a Graph request runs as.
+type caller struct {
+	user   *user // nil for app-only
+	appID  string
+	scopes []string
+	roles  []string
+}
+
+// can reports whether the token carries any of the delegated scopes (for a
+// user) or app roles (app-only) given.
+func (c caller) can(scopes []string, roles []string) bool {
+	if c.user != nil {
+		return slices.ContainsFunc(c.scopes, func(s string) bool { return slices.Contains(scopes, s) })
+	}
+	return slices.ContainsFunc(c.roles, func(r string) bool { return slices.Contains(roles, r) })
+}
+
+var (
+	permReadApps   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
+	roleReadApps   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"}
+	permWriteApps  = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
+	roleWriteApps  = []string{"Application.ReadWrite.All"}
+	permAssign     = []string{"AppRoleAssignment.ReadWrite.All", "Directory.AccessAsUser.All"}
+	roleAssign     = []string{"AppRoleAssignment.ReadWrite.All"}
+	permGrants     = []string{"DelegatedPermissionGrant.ReadWrite.All", "Directory.AccessAsUser.All"}
+	roleGrants     = []string{"DelegatedPermissionGrant.ReadWrite.All"}
+	permReadUsers  = []string{"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
+	roleReadUsers  = []string{"User.Read.All", "Directory.Read.All"}
+	permLicences   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
+	permSelf       = append([]string{"User.Read"}, permReadUsers...)
+	permReadGrants = append(append([]string{}, permGrants...), permReadApps...)
+)
+
+// graphHandler serves https://<graph>/v1.0/...
+func (s *Server) graphHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("client-request-id", r.Header.Get("client-request-id"))
+		if e := s.graphFault(); e != nil {
+			writeGraphError(w, r, e)
+			return
+		}
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(http.MaxBytesReader(w, r.Body, 8<<20))
+			if err != nil {
+				writeGraphError(w, r, errBadRequest("The request body is not valid gzip."))
+				return
+			}
+			r.Body = io.NopCloser(io.LimitReader(zr, 8<<20))
+			r.Header.Del("Content-Encoding")
+		}
+		if s.isMailPath(r.URL.Path) {
+			s.graphMail(w, r)
+			return
+		}
+		s.serveGraph(w, r, true)
+	})
+}
+
+// graphFault applies the Throttle and FailNext knobs.
+func (s *Server) graphFault() *graphError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttleN > 0 {
+		s.throttleN--
+		secs := int((s.throttleRetry + time.Second - 1) / time.Second)
+		e := gerr(429, "TooManyRequests", "Too many requests. Please retry after %d seconds.", secs)
+		e.retryAfter = max(secs, 1)
+		if s.throttleRetry == 0 {
+			e.retryAfter = 0
+		}
+		return e
+	}
+	if s.failN > 0 {
+		s.failN--
+		switch s.failStatus {
+		case 504:
+			return gerr(504, "GatewayTimeout", "The gateway timed out waiting for the directory service.")
+		default:
+			return gerr(503, "ServiceUnavailable", "The service is temporarily unavailable. Please retry later.")
+		}
+	}
+	return nil
+}
+
+// isMailPath reports whether a path is one of Graph's mail routes, which
+// package exchange serves: /v1.0/me/<x>/... or /v1.0/users/{id|upn}/<x>/...
+// with <x> mailFolders, messages or sendMail.
+func (s *Server) isMailPath(p string) bool {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	if len(segs) < 3 || segs[0] != "v1.0" {
+		return false
+	}
+	var x string
+	switch {
+	case segs[1] == "me":
+		x = segs[2]
+	case segs[1] == "users" && len(segs) >= 4:
+		x = segs[3]
+	default:
+		return false
+	}
+	switch strings.ToLower(x) {
+	case "mailfolders", "messages", "sendmail":
+		return true
+	}
+	return false
+}
+
+// serveGraph authenticates and routes one request; top is false inside $batch.
+func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/v1.0/") {
+		writeGraphError(w, r, gerr(400, "BadRequest", "Invalid version: %s", strings.Split(strings.Trim(p, "/"), "/")[0]))
+		return
+	}
+	c, e := s.graphCaller(r)
+	if e != nil {
+		writeGraphError(w, r, e)
+		return
+	}
+	if top && p == "/v1.0/$batch" && r.Method == http.MethodPost {
+		s.batch(w, r, c)
+		return
+	}
+	status, body, e := s.routeGraph(r, c, strings.TrimPrefix(p, "/v1.0/"))
+	if e != nil {
+		writeGraphError(w, r, e)
+		return
+	}
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	if loc, ok := body["id"].(string); ok && status == 201 && !strings.Contains(strings.TrimPrefix(p, "/v1.0/"), "/") {
+		w.Header().Set("Location", graphBase+strings.TrimPrefix(p, "/v1.0/")+"/"+loc)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// graphCaller checks the bearer token: this tenant's, for Graph.
+func (s *Server) graphCaller(r *http.Request) (caller, *graphError) {
+	h := r.Header.Get("Authorization")
+	raw, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || raw == "" {
+		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
+	}
+	claims, err := s.parseToken(raw)
+	if err != nil {
+		if strings.Contains(err.Error(), "expired") {
+			return caller{}, gerr(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+		}
+		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+	}
+	switch str(claims["aud"]) {
+	case "https://graph.microsoft.com", "https://graph.microsoft.com/", GraphAppID:
+	default:
+		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+	}
+	c := caller{appID: str(claims["azp"])}
+	if c.appID == "" {
+		c.appID = str(claims["appid"])
+	}
+	if scp := str(claims["scp"]); scp != "" || claimUser(claims) != "" {
+		s.mu.Lock()
+		c.user = s.userByID(str(claims["oid"]))
+		s.mu.Unlock()
+		if c.user == nil {
+			return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. The user does not exist.")
+		}
+		c.scopes = strings.Fields(scp)
+	} else if roles, ok := claims["roles"].([]any); ok {
+		for _, r := range roles {
+			c.roles = append(c.roles, str(r))
+		}
+	}
+	return c, nil
+}
+
+func claimUser(c jwt.MapClaims) string {
+	if v := str(c["preferred_username"]); v != "" {
+		return v
+	}
+	return str(c["upn"])
+}
+
+// pathSeg is one path segment, with a key in parentheses if any:
+// applications(appId='x') -> name applications, key appId, value x.
+type pathSeg struct{ name, keyProp, key string }
+
+func parseSeg(seg string) (pathSeg, *graphError) {
+	seg, _ = url.PathUnescape(seg)
+	i := strings.Index(seg, "(")
+	if i < 0 {
+		return pathSeg{name: seg}, nil
+	}
+	if !strings.HasSuffix(seg, ")") {
+		return pathSeg{}, errBadRequest("Bad request. Please fix the request before retrying: unbalanced parentheses in '%s'.", seg)
+	}
+	inner := seg[i+1 : len(seg)-1]
+	ps := pathSeg{name: seg[:i]}
+	if k, v, ok := strings.Cut(inner, "="); ok {
+		ps.keyProp, inner = strings.TrimSpace(k), strings.TrimSpace(v)
+	}
+	if len(inner) < 2 || inner[0] != '\'' || inner[len(inner)-1] != '\'' {
+		return pathSeg{}, errBadRequest("Bad request. Please fix the request before retrying: the key in '%s' must be quoted.", seg)
+	}
+	ps.key = strings.ReplaceAll(inner[1:len(inner)-1], "''", "'")
+	return ps, nil
+}
+
+type graphBody = map[string]any
+
+// routeGraph dispatches a request below /v1.0/.
+func (s *Server) routeGraph(r *http.Request, c caller, rest string) (int, graphBody, *graphError) {
+	raw := strings.Split(strings.Trim(rest, "/"), "/")
+	segs := make([]pathSeg, 0, len(raw))
+	for _, x := range raw {
+		ps, e := parseSeg(x)
+		if e != nil {
+			return 0, nil, e
+		}
+		segs = append(segs, ps)
+	}
+	q, e := parseQuery(r.URL.RawQuery)
+	if e != nil {
+		return 0, nil, e
+	}
+	// A keyed first segment becomes name + id, so both forms route alike.
+	if segs[0].key != "" {
+		id := segs[0].key
+		if segs[0].keyProp != "" && !strings.EqualFold(segs[0].keyProp, "id") {
+			id = segs[0].keyProp + "=" + segs[0].key
+		}
+		segs = append([]pathSeg{{name: segs[0].name}, {name: id}}, segs[1:]...)
+	}
+	name := segs[0].name
+	m := r.Method
+	n := len(segs)
+	switch {
+	case name == "organization" && n == 1 && m == "GET":
+		return s.getOrganization(c)
+	case name == "me":
+		return s.routeUser(r, c, q, append([]pathSeg{{name: "users"}, {name: c.selfID()}}, segs[1:]...))
+	case name == "users":
+		return s.routeUser(r, c, q, segs)
+	case name == "applications":
+		return s.routeApplications(r, c, q, segs)
+	case name == "servicePrincipals":
+		return s.routeServicePrincipals(r, c, q, segs)
+	case name == "oauth2PermissionGrants":
+		return s.routeGrants(r, c, q, segs)
+	}
+	return 0, nil, gerr(400, "BadRequest", "Resource not found for the segment '%s'.", name)
+}
+
+func (c caller) selfID() string {
+	if c.user == nil {
+		return "me"
+	}
+	return c.user.ID
+}
+
+// query is a parsed OData query: only $filter (eq joined by and), $select
+// (ignored: full objects are returned) and $top are supported.
+type query struct {
+	filter []filterTerm
+	top    int
+}
+
+type filterTerm struct{ prop, value string }
+
+func parseQuery(raw string) (query, *graphError) {
+	var q query
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, errBadRequest("Invalid query string.")
+	}
+	for k, vs := range vals {
+		v := vs[0]
+		switch strings.ToLower(k) {
+		case "$select", "$count":
+		case "$top":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 999 {
+				return q, gerr(400, "Request_BadRequest", "Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", v)
+			}
+			q.top = n
+		case "$filter":
+			terms, e := parseFilter(v)
+			if e != nil {
+				return q, e
+			}
+			q.filter = terms
+		default:
+			if strings.HasPrefix(k, "$") {
+				return q, errUnsupportedQuery()
+			}
+		}
+	}
+	return q, nil
+}
+
+// parseFilter accepts `prop eq 'value' [and prop eq 'value']...`.
+func parseFilter(f string) ([]filterTerm, *graphError) {
+	var terms []filterTerm
+	rest := strings.TrimSpace(f)
+	for rest != "" {
+		prop, after, ok := strings.Cut(rest, " ")
+		if !ok {
+			return nil, errUnsupportedQuery()
+		}
+		after = strings.TrimLeft(after, " ")
+		op, after, ok := strings.Cut(after, " ")
+		if !ok || !strings.EqualFold(op, "eq") {
+			return nil, errUnsupportedQuery()
+		}
+		after = strings.TrimLeft(after, " ")
+		if !strings.HasPrefix(after, "'") {
+			return nil, errUnsupportedQuery()
+		}
+		// find the closing quote ('' is an escaped quote)
+		var val strings.Builder
+		i := 1
+		for {
+			if i >= len(after) {
+				return nil, errBadRequest("Invalid filter clause: unterminated string literal.")
+			}
+			if after[i] == '\'' {
+				if i+1 < len(after) && after[i+1] == '\'' {
+					val.WriteByte('\'')
+					i += 2
+					continue
+				}
+				break
+			}
+			val.WriteByte(after[i])
+			i++
+		}
+		terms = append(terms, filterTerm{prop: prop, value: val.String()})
+		rest = strings.TrimSpace(after[i+1:])
+		if rest == "" {
+			break
+		}
+		conj, more, ok := strings.Cut(rest, " ")
+		if !ok || !strings.EqualFold(conj, "and") {
+			return nil, errUnsupportedQuery()
+		}
+		rest = strings.TrimSpace(more)
+	}
+	return terms, nil
+}
+
+// checkFilter refuses filter properties the collection does not support,
+// whether or not any object would be tested against them.
+func checkFilter(terms []filterTerm, allowed ...string) *graphError {
+	for _, t := range terms {
+		ok := false
+		for _, a := range allowed {
+			if strings.EqualFold(t.prop, a) {
+				ok = true
+			}
+		}
+		if !ok {
+			return errUnsupportedQuery()
+		}
+	}
+	return nil
+}
+
+// matchFilter applies filter terms to an object through a property getter;
+// an unknown property is an unsupported query.
+func matchFilter(terms []filterTerm, get func(prop string) (string, bool)) (bool, *graphError) {
+	for _, t := range terms {
+		v, ok := get(t.prop)
+		if !ok {
+			return false, errUnsupportedQuery()
+		}
+		if !strings.EqualFold(v, t.value) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// entity renders an object as Graph JSON with its @odata.context.
+func entity(context string, v any) graphBody {
+	b, _ := json.Marshal(v)
+	m := graphBody{}
+	_ = json.Unmarshal(b, &m)
+	m["@odata.context"] = graphBase + "$metadata#" + context
+	return m
+}
+
+func collection(context string, items []any) graphBody {
+	vals := make([]any, 0, len(items))
+	for _, it := range items {
+		b, _ := json.Marshal(it)
+		m := map[string]any{}
+		_ = json.Unmarshal(b, &m)
+		vals = append(vals, m)
+	}
+	return graphBody{"@odata.context": graphBase + "$metadata#" + context, "value": vals}
+}
+
+// readJSON decodes a request body into v; a bad body is a 400.
+func readJSON(r *http.Request, v any) *graphError {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if err != nil {
+		return errBadRequest("The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errBadRequest("Empty Payload. JSON content expected.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errBadRequest("Invalid JSON in the request body: %s", jsonErrText(err))
+	}
+	return nil
+}
+
+func jsonErrText(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asType(err, &te); ok {
+		return fmt.Sprintf("a value of type %s was given for property '%s'", te.Value, te.Field)
+	}
+	return "the body is not valid JSON"
+}
+
+func asType[T any](err error, target *T) bool {
+	t, ok := err.(T)
+	if ok {
+		*target = t
+	}
+	return ok
+}
+
+// spTooNew: a service principal created less than the delay ago is not yet
+// visible to grants and role assignments (caller holds s.mu).
+func (s *Server) spTooNew(sp *servicePrincipal) bool {
+	return time.Since(sp.created) < s.delays.ServicePrincipalToGrant
+}
+
+func (s *Server) getOrganization(c caller) (int, graphBody, *graphError) {
+	if c.user != nil && !c.can(append([]string{"Organization.Read.All"}, permSelf...), nil) {
+		return 0, nil, errDenied()
+	}
+	if c.user == nil && !c.can(nil, []string{"Organization.Read.All", "Directory.Read.All", "User.Read.All"}) {
+		return 0, nil, errDenied()
+	}
+	org := map[string]any{
+		"id": TenantID, "displayName": TenantName, "tenantType": "AAD", "countryLetterCode": "US",
+		"createdDateTime": "2021-03-14T09:26:53Z", "preferredLanguage": "en", "businessPhones": []string{},
+		"verifiedDomains": []map[string]any{
+			{"name": InitialDomain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+			{"name": DefaultDomain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+		},
+	}
+	return 200, collection("organization", []any{org}), nil
+}
