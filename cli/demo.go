@@ -27,10 +27,10 @@ func runDemo(ctx context.Context, args []string, io IO) error {
 }
 
 func (o *setupOptions) runDemo(ctx context.Context, io IO) error {
+	// The demo approves the admin's sign-in itself (--auto-approve) rather
+	// than the simulator approving every sign-in as one user: the login
+	// test signs in as the mailbox user, which the demo plays separately.
 	opts := sim.Options{Delays: sim.DemoDelays()}
-	if o.demoAutoApprove != "" {
-		opts.AutoApprove = o.demoAutoApprove
-	}
 	if o.demoNoDelay {
 		opts.Delays = sim.Delays{}
 	}
@@ -45,8 +45,9 @@ func (o *setupOptions) runDemo(ctx context.Context, io IO) error {
 	}
 	info := s.Info()
 	fmt.Fprintf(io.Err, "Demo: a simulated Microsoft 365 tenant %q (%s) is running on 127.0.0.1.\n", info.TenantName, info.TenantID)
-	fmt.Fprintf(io.Err, "Sign in as %s (the device-login page opens in your browser, or approve in the terminal).\n\n", demoAdmin)
-	d := &demoTenant{s: s, tenantID: info.TenantID, admin: demoAdmin, passwords: map[string]string{}}
+	fmt.Fprintf(io.Err, "Sign in as %s (the device-login page opens in your browser, or approve in the terminal).\n", demoAdmin)
+	fmt.Fprintf(io.Err, "Use the mailbox %s; its demo password is filled in for the login test.\n\n", demoMailbox)
+	d := &demoTenant{s: s, tenantID: info.TenantID, admin: demoAdmin, autoApprove: o.demoAutoApprove, passwords: map[string]string{}}
 	for _, u := range info.Users {
 		if u.Password != "" {
 			d.passwords[strings.ToLower(u.UPN)] = u.Password
@@ -60,6 +61,8 @@ type demoTenant struct {
 	s        *sim.Server
 	tenantID string
 	admin    string
+	// autoApprove approves the admin's device code as this user at once.
+	autoApprove string
 	// passwords are the seeded users' demo passwords, for playing the
 	// mailbox user in the login test.
 	passwords map[string]string
@@ -70,11 +73,21 @@ type demoTenant struct {
 const demoBaseDir = "mailoauth-demo"
 
 // prepare fills what a person would type for the simulated mailbox user.
+// The ROPC test's password field starts with the demo mailbox's password,
+// so a demo needs no password typed (the field stays hidden).
 func (d *demoTenant) prepare(a *steps.Answers) {
-	if a.TestPassword == "" && len(a.Mailboxes) > 0 {
-		a.TestPassword = d.passwords[strings.ToLower(a.Mailboxes[0])]
+	if a.TestPassword != "" {
+		return
 	}
+	mailbox := demoMailbox
+	if len(a.Mailboxes) > 0 {
+		mailbox = a.Mailboxes[0]
+	}
+	a.TestPassword = d.passwords[strings.ToLower(mailbox)]
 }
+
+// demoMailbox is the seeded licensed mailbox a demo normally uses.
+const demoMailbox = "helpdesk@contoso.com"
 
 // signInAsMailboxUser plays the mailbox user on the simulator's browser
 // sign-in page: it posts the page's form with the hinted user's demo
@@ -123,6 +136,17 @@ func (d *demoTenant) wrap(e *liveEngine) steps.Engine { return &demoEngine{liveE
 type demoEngine struct {
 	*liveEngine
 	sim *demoTenant
+}
+
+func (d *demoEngine) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
+	return d.liveEngine.SignIn(ctx, func(dc steps.DeviceCode) {
+		show(dc)
+		if d.sim.autoApprove != "" {
+			if err := d.sim.s.ApproveDeviceCode(dc.UserCode, d.sim.autoApprove); err != nil {
+				show(steps.DeviceCode{Message: "demo: could not approve as " + d.sim.autoApprove + ": " + err.Error()})
+			}
+		}
+	})
 }
 
 func (d *demoEngine) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {

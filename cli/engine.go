@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
@@ -121,7 +122,11 @@ func (e *liveEngine) onGraphEvent(ev graphapi.Event) {
 		return
 	}
 	detail := fmt.Sprintf("attempt %d", ev.Attempt)
-	if ev.Err != nil {
+	if ge, ok := graphapi.GraphError(ev.Err); ok {
+		// The explanation's title says why in a few words; the full error
+		// (with request id) is in --debug-http.
+		detail += ": " + explain.Graph(ge).Title
+	} else if ev.Err != nil {
 		detail += ": " + firstLine(ev.Err.Error())
 	}
 	progress(steps.Event{Action: ev.Action, Detail: detail, Wait: ev.Wait})
@@ -242,15 +247,22 @@ func (e *liveEngine) Review(ctx context.Context, d steps.Draft) ([]steps.Change,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]steps.Change, 0, len(dr.Changes))
+	var out []steps.Change
 	for _, c := range dr.Changes {
-		out = append(out, steps.Change{Action: reviewAction(c.Action), Object: c.Object, Detail: c.Detail})
+		if c.Action == "planned" {
+			continue // listed from the requests below, in words
+		}
+		out = append(out, steps.Change{Action: reviewVerb(c.Action), Object: c.Object, Detail: c.Detail})
+	}
+	for _, r := range dr.Requests {
+		verb, object := reviewRequest(r.Method, r.Action)
+		out = append(out, steps.Change{Action: verb, Object: object})
 	}
 	return out, nil
 }
 
-// reviewAction turns provision's past tense into the review's verbs.
-func reviewAction(a string) string {
+// reviewVerb turns provision's past tense into the review's verbs.
+func reviewVerb(a string) string {
 	switch a {
 	case "created":
 		return "create"
@@ -260,6 +272,30 @@ func reviewAction(a string) string {
 		return "keep"
 	}
 	return a
+}
+
+// reviewRequest turns a planned request's progress line ("Granting admin
+// consent for ...") into the review's verb and object ("grant", "admin
+// consent for ...").
+func reviewRequest(method, action string) (string, string) {
+	gerunds := []struct{ prefix, verb string }{
+		{"Creating ", "create"}, {"Granting ", "grant"}, {"Assigning ", "assign"}, {"Adding ", "add"},
+		{"Updating ", "update"}, {"Requiring ", "require"}, {"Removing ", "remove"}, {"Deleting ", "delete"},
+	}
+	for _, g := range gerunds {
+		if strings.HasPrefix(action, g.prefix) {
+			return g.verb, strings.TrimPrefix(action, g.prefix)
+		}
+	}
+	switch method {
+	case "POST":
+		return "create", action
+	case "PATCH":
+		return "update", action
+	case "DELETE":
+		return "remove", action
+	}
+	return strings.ToLower(method), action
 }
 
 func (e *liveEngine) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
