@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pkg/browser"
 
@@ -168,7 +170,7 @@ func (d *demoEngine) Test(ctx context.Context, r steps.Result, t steps.TestInput
 		return testRows(rep), nil
 	}
 	for _, c := range rep.Failed() {
-		progress(steps.Event{Action: "Login failed: " + c.Protocol.Label(), Detail: c.CauseText(), Done: true})
+		progress(steps.Event{Action: "Login failed: " + c.Protocol.Label(), Detail: c.CauseText(), Done: true, Err: errors.New(c.Reply)})
 	}
 	progress(steps.Event{Action: "Demo: running the Exchange Online fix in the simulated tenant", Detail: "in your tenant, run exchange-setup.ps1 in Exchange Online PowerShell"})
 	if out, err := d.sim.s.RunPowerShell(strings.Join(script, "\n")); err != nil {
@@ -176,6 +178,7 @@ func (d *demoEngine) Test(ctx context.Context, r steps.Result, t steps.TestInput
 		return testRows(rep), nil
 	}
 	progress(steps.Event{Action: "Exchange fix applied", Done: true})
+	lt.exchangePending, lt.changedAt = false, time.Now()
 	rep, err = checkLogins(ctx, lt, progress)
 	if err != nil {
 		return steps.TestReport{}, err

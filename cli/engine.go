@@ -374,6 +374,8 @@ func (e *liveEngine) loginTest(r steps.Result, t steps.TestInput) loginTest {
 		spID: r.SPObjectID, appObjectID: r.ObjectID, flow: p.Flow, input: t,
 		changedAt: changedAt, timeout: e.testTimeout, sendTo: e.sendTo, openURL: e.openURL,
 		tweaks: e.tweaker(r.ObjectID),
+		// Right after setup nobody has run the Exchange script yet.
+		exchangePending: p.Flow.AppOnly(),
 	}
 	if len(p.RedirectURIs) > 0 {
 		lt.redirectURI = p.RedirectURIs[0]

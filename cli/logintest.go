@@ -30,6 +30,11 @@ type loginTest struct {
 	timeout     time.Duration
 	sendTo      string
 	openURL     func(string) error
+	// exchangePending: the Exchange-side steps of an app-only setup have
+	// not been run yet (right after setup); see mailcheck.Config.
+	exchangePending bool
+	// wait, when set, is the replication budget (mailoauth test --wait).
+	wait time.Duration
 	// onDeviceCode also receives the mailbox user's device code (the demo
 	// approves it); nil = only shown.
 	onDeviceCode func(token.DeviceCodePrompt)
@@ -56,7 +61,8 @@ func checkLogins(ctx context.Context, lt loginTest, progress func(steps.Event)) 
 		TenantID: lt.tenantID, ClientID: lt.clientID, Secret: lt.secret,
 		ServicePrincipalID: lt.spID, AppObjectID: lt.appObjectID,
 		SendTo: lt.sendTo, Timeout: lt.timeout, ChangedAt: lt.changedAt, HTTPClient: lt.hc,
-		Retry: token.Retry{OnEvent: func(ev token.Event) {
+		ExchangeSetupPending: lt.exchangePending,
+		Retry: token.Retry{Budget: lt.wait, OnEvent: func(ev token.Event) {
 			progress(steps.Event{Action: "Waiting for Microsoft to replicate: " + ev.What, Detail: ev.Reason.Title, Wait: ev.NextIn})
 		}},
 	}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pkg/browser"
-
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/httptrace"
@@ -229,7 +227,7 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, demo *demo
 	}
 	eng := &liveEngine{
 		cloud: c, tenant: o.tenant, clientID: o.clientID, hc: hc,
-		openBrowser: o.openBrowser, browserOnly: o.browserOnly, openURL: browser.OpenURL,
+		openBrowser: o.openBrowser, browserOnly: o.browserOnly, openURL: openOrShow(io, "sign in"),
 		outDir: o.out, noSecret: o.noSecret, force: o.force, removeUnneeded: o.removePerms, rotateSecret: o.rotate,
 		testTimeout: o.testTimeout, sendTo: o.sendTo, needs: needsFor(answers),
 	}
@@ -258,7 +256,7 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, demo *demo
 	if unattended {
 		outcome, err = steps.RunUnattended(ctx, answers, engine, io.Err)
 	} else {
-		wo := wizard.Options{Accessible: o.accessible, NoColor: io.Getenv("NO_COLOR") != "", Out: io.Err, In: io.In, Answers: answers, OpenURL: browser.OpenURL}
+		wo := wizard.Options{Accessible: o.accessible, NoColor: io.Getenv("NO_COLOR") != "", Out: io.Err, In: io.In, Answers: answers, OpenURL: browserOpener(io)}
 		if demo != nil {
 			wo.ApproveInTerminal = demo.approve
 			wo.OpenURL = demo.openURL

@@ -13,8 +13,6 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/pkg/browser"
-
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
@@ -99,6 +97,7 @@ func runTest(ctx context.Context, args []string, io IO) error {
 		timeout  time.Duration
 		sendTo   string
 		openWith bool
+		wait     time.Duration
 	)
 	fs := newFlagSet("test", "Prove a mailbox login the way the product will log in, from the state file.", io)
 	sf.register(fs)
@@ -109,6 +108,7 @@ func runTest(ctx context.Context, args []string, io IO) error {
 	fs.DurationVar(&timeout, "timeout", 20*time.Second, "limit for each network step")
 	fs.StringVar(&sendTo, "send-test-to", "", "send a real test message to `ADDRESS` (SMTP, Graph)")
 	fs.BoolVar(&openWith, "open", true, "open the browser for a delegated sign-in as the mailbox user")
+	fs.DurationVar(&wait, "wait", 0, "wait up to `DURATION` for Microsoft and Exchange to replicate (e.g. 10m after running exchange-setup.ps1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -176,13 +176,17 @@ func runTest(ctx context.Context, args []string, io IO) error {
 		spID: st.SPID, appObjectID: st.AppObjectID, flow: flow, input: in, timeout: timeout, sendTo: sendTo,
 	}
 	if openWith {
-		lt.openURL = browser.OpenURL
+		lt.openURL = openOrShow(io, "sign in as "+mailbox)
 	}
 	if len(st.Plan.RedirectURIs) > 0 {
 		lt.redirectURI = st.Plan.RedirectURIs[0]
 	}
-	// Replication delay is waited out only shortly after the setup changed.
-	if time.Since(st.UpdatedAt) < 10*time.Minute {
+	// Replication delay is waited out shortly after the setup changed, or
+	// for as long as --wait says (the Exchange script was just run).
+	switch {
+	case wait > 0:
+		lt.changedAt, lt.wait = time.Now(), wait
+	case time.Since(st.UpdatedAt) < 10*time.Minute:
 		lt.changedAt = st.UpdatedAt
 	}
 	rep, err := checkLogins(ctx, lt, func(ev steps.Event) { fmt.Fprintln(io.Err, steps.EventLine(ev)) })
@@ -380,7 +384,7 @@ func runDelete(ctx context.Context, args []string, io IO) error {
 		Cloud: c, Tenant: tenant, HTTPClient: hc,
 		Scopes:       signin.Scopes(c, signin.Needs{AppRoles: len(st.AppRoleAssignments) > 0, AssignUsers: len(st.UserAssignments) > 0, DelegatedConsent: len(st.Grants) > 0}),
 		OnDeviceCode: func(p signin.DeviceCodePrompt) { fmt.Fprintln(io.Err, p.Message) },
-		OpenURL:      browser.OpenURL,
+		OpenURL:      openOrShow(io, "sign in"),
 	})
 	if err != nil {
 		return err

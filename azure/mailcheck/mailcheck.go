@@ -64,6 +64,11 @@ type Config struct {
 	// retried until ChangedAt + Retry.Budget; zero means the setup is old and
 	// nothing is waited for.
 	ChangedAt time.Time
+	// ExchangeSetupPending says the Exchange-side steps of an app-only
+	// setup (New-ServicePrincipal, FullAccess, SendAs) have not been done
+	// yet: the refusals only they cure are reported at once, not waited
+	// out as replication delay.
+	ExchangeSetupPending bool
 	// Retry sets the budget and countdown (Retry.OnEvent) of that waiting.
 	Retry token.Retry
 	// HTTPClient is used for the identity platform, EWS and Graph; nil =
@@ -550,6 +555,12 @@ func (r *runner) attempt(ctx context.Context, c Check, p catalog.Protocol, mbx, 
 // right after setup, Exchange refuses first logins while the new service
 // principal, permission or consent propagates.
 func (r *runner) replicationRefusal(x explain.Explanation) bool {
+	if r.cfg.ExchangeSetupPending && r.cfg.Flow.AppOnly() {
+		switch x.Code {
+		case explain.CodeIMAPAuthFailed, explain.CodeIMAPNotConnected, explain.CodePOPAuthFailed, explain.CodeSMTPAuthFailed, explain.CodeSMTPNoSendAs:
+			return false
+		}
+	}
 	switch x.Code {
 	case explain.CodeIMAPAuthFailed, explain.CodeIMAPNotConnected, explain.CodePOPAuthFailed, explain.CodeSMTPAuthFailed,
 		explain.CodeSMTPNoSendAs, explain.CodeEWSUnauthorized, explain.CodeEWSForbidden, explain.CodeEWSImpersonateDeny,

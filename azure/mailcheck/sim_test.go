@@ -249,8 +249,14 @@ func TestSimClientCredentialsNoExchangeServicePrincipal(t *testing.T) {
 				if !strings.Contains(alt.FixCommand, `Remove-ServicePrincipal -Identity "`+ap.objectID+`" -Confirm:$false`+"\n"+newSP) {
 					t.Fatalf("wrong-id fix: %s", alt.FixCommand)
 				}
-				// The simulator has no Remove-ServicePrincipal, so this
-				// fix cannot be applied here (reported to the integrator).
+				// The admin runs it (and the mailbox grant); IMAP then works.
+				if out, err := s.RunPowerShell(alt.FixCommand + "\n" + `Add-MailboxPermission -Identity "helpdesk@contoso.com" -User "` + ap.spID + `" -AccessRights FullAccess`); err != nil {
+					t.Fatalf("wrong-id fix failed: %v\n%s", err, out)
+				}
+				if rep := Run(ctxT(t, time.Minute), config(s, c, ap, catalog.ClientCredentials, catalog.IMAP)); !rep.OK() {
+					dump(t, rep)
+					t.Fatal("the wrong-id fix did not work")
+				}
 				return
 			}
 			var out strings.Builder
@@ -274,6 +280,26 @@ func TestSimClientCredentialsNoExchangeServicePrincipal(t *testing.T) {
 				t.Fatal("fixes did not work")
 			}
 		})
+	}
+}
+
+// Right after an app-only setup, before anyone ran the Exchange script, a
+// refusal only that script cures is reported at once: waiting it out as
+// replication delay would only make the admin wait minutes for the fix.
+func TestSimExchangeSetupPendingFailsFast(t *testing.T) {
+	s := startSim(t, sim.Options{AutoApprove: adminUPN})
+	a := signInAdmin(t, s)
+	ap := a.register(appOptions{flow: catalog.ClientCredentials, protocols: allExchange})
+	cfg := config(s, simCloud(t, s), ap, catalog.ClientCredentials, catalog.IMAP)
+	cfg.ChangedAt = time.Now()
+	cfg.Retry.Budget = 3 * time.Minute
+	cfg.ExchangeSetupPending = true
+	start := time.Now()
+	c := only(t, Run(ctxT(t, time.Minute), cfg))
+	expectFail(t, c, "select", "BAD User is authenticated but not connected.", explain.CodeIMAPNotConnected, nil,
+		[]string{`New-ServicePrincipal -AppId "` + ap.appID + `" -ObjectId "` + ap.spID + `"`})
+	if c.Attempts != 1 || time.Since(start) > 20*time.Second {
+		t.Fatalf("waited: %d attempts in %s", c.Attempts, time.Since(start))
 	}
 }
 
