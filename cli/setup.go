@@ -17,7 +17,9 @@ import (
 	"github.com/mailoauth/mailoauth/azure/httptrace"
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/engine"
 	"github.com/mailoauth/mailoauth/output/product"
+	"github.com/mailoauth/mailoauth/sim"
 	"github.com/mailoauth/mailoauth/steps"
 	"github.com/mailoauth/mailoauth/wizard"
 )
@@ -57,7 +59,7 @@ func (o *setupOptions) register(fs *flag.FlagSet, demo bool) {
 		fs.StringVar(&o.clientID, "client-id", "", "sign-in app's client `ID` (default: Microsoft Graph Command Line Tools, "+signin.DefaultClientID+")")
 		fs.BoolVar(&o.browserOnly, "browser-sign-in", false, "sign in with the browser (loopback redirect + PKCE) instead of a device code")
 	} else {
-		fs.StringVar(&o.demoAutoApprove, "auto-approve", "", "approve every sign-in as `USER` (a seeded UPN, e.g. "+demoAdmin+"), for unattended demos")
+		fs.StringVar(&o.demoAutoApprove, "auto-approve", "", "approve every sign-in as `USER` (a seeded UPN, e.g. "+engine.DemoAdmin+"), for unattended demos")
 		fs.BoolVar(&o.demoNoDelay, "no-delay", false, "no simulated replication delay")
 	}
 	fs.StringVar(&o.debugHTTP, "debug-http", "", "write every HTTP exchange with Entra ID and Graph as JSON Lines to `FILE` (secrets redacted)")
@@ -205,7 +207,7 @@ func runSetup(ctx context.Context, args []string, io IO) error {
 }
 
 // run is setup's body, shared with demo (which passes its simulated tenant).
-func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, demo *demoTenant) error {
+func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant *sim.Server) error {
 	answers, err := o.answers(io)
 	if err != nil {
 		return err
@@ -225,28 +227,28 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, demo *demo
 	if err != nil {
 		return err
 	}
-	eng := &liveEngine{
-		cloud: c, tenant: o.tenant, clientID: o.clientID, hc: hc,
-		openBrowser: o.openBrowser, browserOnly: o.browserOnly, openURL: openOrShow(io, "sign in"),
-		outDir: o.out, noSecret: o.noSecret, force: o.force, removeUnneeded: o.removePerms, rotateSecret: o.rotate,
-		testTimeout: o.testTimeout, sendTo: o.sendTo, needs: needsFor(answers),
-	}
 	if o.out != "" {
 		if err := checkOutDir(o.out); err != nil {
 			return err
 		}
 	}
-	var engine steps.Engine = eng
-	if demo != nil {
-		eng.tenant = demo.tenantID
-		eng.baseDir = demoBaseDir
-		demo.prepare(&answers)
-		engine = demo.wrap(eng)
+	live := engine.New(engine.Options{
+		Cloud: c, Tenant: o.tenant, ClientID: o.clientID, HTTPClient: hc, Needs: needsFor(answers),
+		OpenBrowser: o.openBrowser, BrowserOnly: o.browserOnly, OpenURL: openOrShow(io, "sign in"),
+		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirmer(io),
+		RemoveUnneeded: o.removePerms, RotateSecret: o.rotate, TestTimeout: o.testTimeout, SendTo: o.sendTo,
+	})
+	var eng steps.Engine = live
+	var demo *engine.Demo
+	if simTenant != nil {
+		demo = engine.NewDemo(simTenant, live, o.demoAutoApprove)
+		demo.Prepare(&answers)
+		eng = demo
 	}
-	var dry *dryRunEngine
+	var dry *engine.DryRun
 	if o.dryRun {
-		dry = &dryRunEngine{liveEngine: eng, inner: engine}
-		engine = dry
+		dry = engine.NewDryRun(live, eng)
+		eng = dry
 		f := false
 		answers.Test = &f
 	}
@@ -254,17 +256,16 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, demo *demo
 	unattended := o.yes || !io.Interactive
 	var outcome steps.Outcome
 	if unattended {
-		outcome, err = steps.RunUnattended(ctx, answers, engine, io.Err)
+		outcome, err = steps.RunUnattended(ctx, answers, eng, io.Err)
 	} else {
 		wo := wizard.Options{Accessible: o.accessible, NoColor: io.Getenv("NO_COLOR") != "", Out: io.Err, In: io.In, Answers: answers, OpenURL: browserOpener(io)}
 		if demo != nil {
-			wo.ApproveInTerminal = demo.approve
-			wo.OpenURL = demo.openURL
+			wo.ApproveInTerminal = demo.Approve
 		}
-		outcome, err = wizard.Run(ctx, engine, wo)
+		outcome, err = wizard.Run(ctx, eng, wo)
 	}
-	if dry != nil && errors.Is(err, errDryRunDone) {
-		return printJSONOrText(io, o.jsonOut, dry.result, dry.text)
+	if dry != nil && errors.Is(err, engine.ErrDryRunDone) {
+		return printJSONOrText(io, o.jsonOut, dry.Result(), dry.Text())
 	}
 	if err != nil {
 		var missing *steps.MissingError
@@ -355,7 +356,7 @@ func checkOutDir(dir string) error {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case stateFileName, ".mailoauth-written.json":
+		case engine.StateFileName, ".mailoauth-written.json":
 			return nil // a mailoauth folder
 		}
 	}

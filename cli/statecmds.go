@@ -19,6 +19,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/engine"
 	"github.com/mailoauth/mailoauth/output/export"
 	"github.com/mailoauth/mailoauth/steps"
 )
@@ -42,9 +43,9 @@ func (s *stateFlags) load() (string, *state.State, error) {
 	switch {
 	case path != "":
 	case s.out != "":
-		path = filepath.Join(s.out, stateFileName)
+		path = filepath.Join(s.out, engine.StateFileName)
 	case s.appName != "":
-		path = filepath.Join(export.DefaultOutDir(s.appName), stateFileName)
+		path = filepath.Join(export.DefaultOutDir(s.appName), engine.StateFileName)
 	default:
 		return "", nil, usagef("--state required: the state file a setup wrote (or --out FOLDER, or --app-name NAME)")
 	}
@@ -171,25 +172,25 @@ func runTest(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	lt := loginTest{
-		cloud: c, hc: hc, tenantID: st.Tenant, clientID: st.ClientID, secret: secret,
-		spID: st.SPID, appObjectID: st.AppObjectID, flow: flow, input: in, timeout: timeout, sendTo: sendTo,
+	lt := engine.LoginTest{
+		Cloud: c, HTTPClient: hc, TenantID: st.Tenant, ClientID: st.ClientID, Secret: secret,
+		SPObjectID: st.SPID, AppObjectID: st.AppObjectID, Flow: flow, Input: in, Timeout: timeout, SendTo: sendTo,
 	}
 	if openWith {
-		lt.openURL = openOrShow(io, "sign in as "+mailbox)
+		lt.OpenURL = openOrShow(io, "sign in as "+mailbox)
 	}
 	if len(st.Plan.RedirectURIs) > 0 {
-		lt.redirectURI = st.Plan.RedirectURIs[0]
+		lt.RedirectURI = st.Plan.RedirectURIs[0]
 	}
 	// Replication delay is waited out shortly after the setup changed, or
 	// for as long as --wait says (the Exchange script was just run).
 	switch {
 	case wait > 0:
-		lt.changedAt, lt.wait = time.Now(), wait
+		lt.ChangedAt, lt.Wait = time.Now(), wait
 	case time.Since(st.UpdatedAt) < 10*time.Minute:
-		lt.changedAt = st.UpdatedAt
+		lt.ChangedAt = st.UpdatedAt
 	}
-	rep, err := checkLogins(ctx, lt, func(ev steps.Event) { fmt.Fprintln(io.Err, steps.EventLine(ev)) })
+	rep, err := engine.CheckLogins(ctx, lt, func(ev steps.Event) { fmt.Fprintln(io.Err, steps.EventLine(ev)) })
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -266,7 +267,7 @@ func runExport(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	res := exportResult(outDir, in, files)
+	res := engine.ExportResult(outDir, in, files)
 	if jsonOut {
 		return writeJSON(io, res)
 	}
@@ -301,7 +302,7 @@ func exportInputFromState(st *state.State, c cloud.Cloud) (export.Input, error) 
 	}
 	in := export.Input{
 		Product: st.Product, Method: setup.Method, AppName: st.Plan.DisplayName,
-		Cloud: c, TenantID: st.Tenant, TenantDomain: initialDomain(setup.TenantDomains), Audience: catalog.Audience(st.Plan.Audience),
+		Cloud: c, TenantID: st.Tenant, TenantDomain: engine.InitialDomain(setup.TenantDomains), Audience: catalog.Audience(st.Plan.Audience),
 		ClientID: st.ClientID, AppObjectID: st.AppObjectID, ServicePrincipalID: st.SPID,
 		Protocols: protocols, RedirectURIs: st.Plan.RedirectURIs, PublicClient: st.Plan.PublicClient,
 		Mailboxes: setup.Mailboxes, AdditionalUsers: setup.AdditionalUsers, Answers: setup.Answers,

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -279,6 +281,14 @@ func redirectWith(w http.ResponseWriter, r *http.Request, target string, v url.V
 		http.Error(w, "bad redirect_uri", 400)
 		return
 	}
+	mode := r.URL.Query().Get("response_mode")
+	if r.PostForm != nil && r.PostForm.Get("response_mode") != "" {
+		mode = r.PostForm.Get("response_mode")
+	}
+	if mode == "form_post" {
+		formPost(w, u.String(), v)
+		return
+	}
 	q := u.Query()
 	for k, vs := range v {
 		if len(vs) > 0 && vs[0] != "" {
@@ -287,6 +297,28 @@ func redirectWith(w http.ResponseWriter, r *http.Request, target string, v url.V
 	}
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// formPost answers response_mode=form_post as Entra does: a page whose form
+// posts the code (or error) to the redirect URI as soon as it loads.
+func formPost(w http.ResponseWriter, target string, v url.Values) {
+	var b strings.Builder
+	b.WriteString(`<html><head><title>Working...</title></head><body onload="javascript:document.forms[0].submit()">`)
+	b.WriteString(`<form method="POST" name="hiddenform" action="` + html.EscapeString(target) + `">`)
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if val := v.Get(k); val != "" {
+			b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(val) + `" />`)
+		}
+	}
+	b.WriteString(`<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit" /></noscript></form></body></html>`)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(b.String()))
 }
 
 func itoa(n int) string {

@@ -2,12 +2,14 @@ package sim
 
 import (
 	"encoding/json"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +212,32 @@ func TestPanicBecomesServiceError(t *testing.T) {
 	reqs := s.Requests()
 	if len(reqs) < 2 || reqs[len(reqs)-1].Status != 500 {
 		t.Errorf("request log %+v", reqs)
+	}
+}
+
+// MSAL's browser sign-in asks for response_mode=form_post and its loopback
+// listener takes only POST: the answer is a page that posts the code.
+func TestAuthorizeFormPost(t *testing.T) {
+	s := startSim(t, Options{AutoApprove: adminUPN})
+	hc := s.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	q := url.Values{"client_id": {GraphCLIClientID}, "response_type": {"code"}, "redirect_uri": {"http://localhost:8400/"},
+		"scope": {"User.Read"}, "state": {"st<&>"}, "response_mode": {"form_post"}}
+	resp, err := hc.Get(s.Info().Authority + "/oauth2/v2.0/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	m := regexp.MustCompile(`name="code" value="([^"]+)"`).FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(page, `action="http://localhost:8400/"`) ||
+		!strings.Contains(page, `value="st&lt;&amp;&gt;"`) || !strings.Contains(page, "document.forms[0].submit()") {
+		t.Fatalf("form_post page: %d\n%s", resp.StatusCode, page)
+	}
+	st, _ := postForm(t, s, "/"+TenantID+"/oauth2/v2.0/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {GraphCLIClientID},
+		"code": {html.UnescapeString(m[1])}, "redirect_uri": {"http://localhost:8400/"}, "scope": {"User.Read"}})
+	if st != 200 {
+		t.Fatalf("redeem: %d", st)
 	}
 }

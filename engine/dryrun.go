@@ -1,4 +1,4 @@
-package cli
+package engine
 
 import (
 	"context"
@@ -11,24 +11,34 @@ import (
 	"github.com/mailoauth/mailoauth/steps"
 )
 
-// errDryRunDone ends a --dry-run after the plan was printed.
-var errDryRunDone = errors.New("dry run: nothing was changed")
+// ErrDryRunDone ends a --dry-run after the plan was printed.
+var ErrDryRunDone = errors.New("dry run: nothing was changed")
 
-// dryRunEngine runs every step up to the review for real (sign-in and
+// DryRun runs every step up to the review for real (sign-in and
 // reads), then prints the Graph requests Apply would make instead of
 // making them.
-type dryRunEngine struct {
-	*liveEngine
+type DryRun struct {
+	*Live
 	inner  steps.Engine
 	result *provision.DryRunResult
 	text   string
 }
 
-func (d *dryRunEngine) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
+// NewDryRun wraps inner (the live engine, or the demo around it), whose
+// reads and sign-in run for real.
+func NewDryRun(l *Live, inner steps.Engine) *DryRun { return &DryRun{Live: l, inner: inner} }
+
+// Result is the planned requests, after Apply returned ErrDryRunDone.
+func (d *DryRun) Result() *provision.DryRunResult { return d.result }
+
+// Text is Result for people.
+func (d *DryRun) Text() string { return d.text }
+
+func (d *DryRun) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
 	return d.inner.SignIn(ctx, show)
 }
 
-func (d *dryRunEngine) Apply(ctx context.Context, dr steps.Draft, progress func(steps.Event)) (steps.Result, error) {
+func (d *DryRun) Apply(ctx context.Context, dr steps.Draft, progress func(steps.Event)) (steps.Result, error) {
 	g, err := d.client()
 	if err != nil {
 		return steps.Result{}, err
@@ -37,13 +47,13 @@ func (d *dryRunEngine) Apply(ctx context.Context, dr steps.Draft, progress func(
 	if err != nil {
 		return steps.Result{}, err
 	}
-	st, _ := loadStateIfAny(d.statePath(dr))
+	st, _ := LoadStateIfAny(d.statePath(dr))
 	res, err := provision.DryRun(ctx, g, p, st)
 	if err != nil {
 		return steps.Result{}, err
 	}
 	d.result, d.text = res, dryRunText(res)
-	return steps.Result{}, errDryRunDone
+	return steps.Result{}, ErrDryRunDone
 }
 
 func dryRunText(r *provision.DryRunResult) string {

@@ -1,4 +1,4 @@
-package cli
+package engine
 
 import (
 	"context"
@@ -14,74 +14,74 @@ import (
 	"github.com/mailoauth/mailoauth/steps"
 )
 
-// loginTest is one run of the mailbox login test, the way the product logs in.
-type loginTest struct {
-	cloud       cloud.Cloud
-	hc          *http.Client
-	tenantID    string
-	clientID    string
-	secret      string
-	spID        string
-	appObjectID string
-	flow        catalog.Flow
-	input       steps.TestInput
-	redirectURI string
-	changedAt   time.Time
-	timeout     time.Duration
-	sendTo      string
-	openURL     func(string) error
+// LoginTest is one run of the mailbox login test, the way the product logs in.
+type LoginTest struct {
+	Cloud       cloud.Cloud
+	HTTPClient  *http.Client
+	TenantID    string
+	ClientID    string
+	Secret      string
+	SPObjectID  string
+	AppObjectID string
+	Flow        catalog.Flow
+	Input       steps.TestInput
+	RedirectURI string
+	ChangedAt   time.Time
+	Timeout     time.Duration
+	SendTo      string
+	OpenURL     func(string) error
 	// exchangePending: the Exchange-side steps of an app-only setup have
 	// not been run yet (right after setup); see mailcheck.Config.
-	exchangePending bool
+	ExchangePending bool
 	// wait, when set, is the replication budget (mailoauth test --wait).
-	wait time.Duration
+	Wait time.Duration
 	// onDeviceCode also receives the mailbox user's device code (the demo
 	// approves it); nil = only shown.
-	onDeviceCode func(token.DeviceCodePrompt)
+	OnDeviceCode func(token.DeviceCodePrompt)
 	// tweaks makes test-only changes to the app (a loopback redirect,
 	// public client flows) and undoes them; nil when not signed in.
 	tweaks *appTweaker
 }
 
 // runLoginTest runs the checks and turns the report into the steps' rows.
-func runLoginTest(ctx context.Context, lt loginTest, progress func(steps.Event)) (steps.TestReport, error) {
-	rep, err := checkLogins(ctx, lt, progress)
+func runLoginTest(ctx context.Context, lt LoginTest, progress func(steps.Event)) (steps.TestReport, error) {
+	rep, err := CheckLogins(ctx, lt, progress)
 	if err != nil {
 		return steps.TestReport{}, err
 	}
 	return testRows(rep), nil
 }
 
-func checkLogins(ctx context.Context, lt loginTest, progress func(steps.Event)) (mailcheck.Report, error) {
+func CheckLogins(ctx context.Context, lt LoginTest, progress func(steps.Event)) (mailcheck.Report, error) {
 	if progress == nil {
 		progress = func(steps.Event) {}
 	}
 	cfg := mailcheck.Config{
-		Cloud: lt.cloud, Flow: lt.flow, Protocols: lt.input.Protocols, Mailboxes: []string{lt.input.Mailbox},
-		TenantID: lt.tenantID, ClientID: lt.clientID, Secret: lt.secret,
-		ServicePrincipalID: lt.spID, AppObjectID: lt.appObjectID,
-		SendTo: lt.sendTo, Timeout: lt.timeout, ChangedAt: lt.changedAt, HTTPClient: lt.hc,
-		ExchangeSetupPending: lt.exchangePending,
-		Retry: token.Retry{Budget: lt.wait, OnEvent: func(ev token.Event) {
+		Cloud: lt.Cloud, Flow: lt.Flow, Protocols: lt.Input.Protocols, Mailboxes: []string{lt.Input.Mailbox},
+		TenantID: lt.TenantID, ClientID: lt.ClientID, Secret: lt.Secret,
+		ServicePrincipalID: lt.SPObjectID, AppObjectID: lt.AppObjectID,
+		SendTo: lt.SendTo, Timeout: lt.Timeout, ChangedAt: lt.ChangedAt, HTTPClient: lt.HTTPClient,
+		ExchangeSetupPending: lt.ExchangePending,
+		Retry: token.Retry{Budget: lt.Wait, OnEvent: func(ev token.Event) {
 			progress(steps.Event{Action: "Waiting for Microsoft to replicate: " + ev.What, Detail: ev.Reason.Title, Wait: ev.NextIn})
 		}},
 	}
-	if lt.input.Password != "" {
-		cfg.Passwords = map[string]string{lt.input.Mailbox: lt.input.Password}
+	if lt.Input.Password != "" {
+		cfg.Passwords = map[string]string{lt.Input.Mailbox: lt.Input.Password}
 	}
-	switch lt.flow {
+	switch lt.Flow {
 	case catalog.DeviceCode:
 		cfg.DeviceCode = token.DeviceCodeOptions{OnCode: func(p token.DeviceCodePrompt) {
-			progress(steps.Event{Action: "Sign in as " + lt.input.Mailbox, Detail: p.Message})
-			if lt.onDeviceCode != nil {
-				lt.onDeviceCode(p)
+			progress(steps.Event{Action: "Sign in as " + lt.Input.Mailbox, Detail: p.Message})
+			if lt.OnDeviceCode != nil {
+				lt.OnDeviceCode(p)
 			}
 		}}
 		if lt.tweaks != nil {
 			cfg.DeviceCode.Tweak = lt.tweaks.publicClientFlows()
 		}
 	case catalog.AuthCode:
-		cfg.AuthCode = token.AuthCodeOptions{RedirectURI: lt.redirectURI, OpenURL: lt.openURL, LoginHint: lt.input.Mailbox}
+		cfg.AuthCode = token.AuthCodeOptions{RedirectURI: lt.RedirectURI, OpenURL: lt.OpenURL, LoginHint: lt.Input.Mailbox}
 		if lt.tweaks != nil {
 			cfg.AuthCode.Tweak = lt.tweaks.loopbackRedirect
 		}
@@ -114,7 +114,7 @@ type appTweaker struct {
 	objectID string
 }
 
-func (e *liveEngine) tweaker(objectID string) *appTweaker {
+func (e *Live) tweaker(objectID string) *appTweaker {
 	g, err := e.client()
 	if err != nil || objectID == "" {
 		return nil

@@ -1,4 +1,4 @@
-package cli
+package engine
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 )
 
 // plan turns the steps' draft into the engine's product-agnostic plan.
-func (e *liveEngine) plan(d steps.Draft) (provision.Plan, error) {
+func (e *Live) plan(d steps.Draft) (provision.Plan, error) {
 	perms := d.Permissions
 	if len(perms) == 0 {
 		var err error
@@ -60,7 +60,7 @@ func draftPermissions(d steps.Draft) ([]catalog.Permission, error) {
 	return m.Permissions(d.Protocols)
 }
 
-func (e *liveEngine) tenantID() string {
+func (e *Live) tenantID() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch {
@@ -74,7 +74,7 @@ func (e *liveEngine) tenantID() string {
 
 // outDirFor is the app's output folder: --out, or mailoauth-out/<app>.
 // The state file lives there too, so one folder holds one setup.
-func (e *liveEngine) outDirFor(appName string) string {
+func (e *Live) outDirFor(appName string) string {
 	if e.outDir != "" {
 		return e.outDir
 	}
@@ -84,14 +84,14 @@ func (e *liveEngine) outDirFor(appName string) string {
 	return export.DefaultOutDir(appName)
 }
 
-func (e *liveEngine) statePath(d steps.Draft) string {
-	return filepath.Join(e.outDirFor(d.AppName), stateFileName)
+func (e *Live) statePath(d steps.Draft) string {
+	return filepath.Join(e.outDirFor(d.AppName), StateFileName)
 }
 
-const stateFileName = "state.json"
+const StateFileName = "state.json"
 
-// loadStateIfAny reads a state file; a missing one is (nil, nil).
-func loadStateIfAny(path string) (*state.State, error) {
+// LoadStateIfAny reads a state file; a missing one is (nil, nil).
+func LoadStateIfAny(path string) (*state.State, error) {
 	st, err := state.Load(path)
 	if errors.Is(err, state.ErrNotFound) {
 		return nil, nil
@@ -108,9 +108,9 @@ func firstLine(s string) string {
 	return s
 }
 
-// initialDomain is the tenant's *.onmicrosoft.com domain, which
+// InitialDomain is the tenant's *.onmicrosoft.com domain, which
 // Connect-ExchangeOnline -Organization accepts in every tenant.
-func initialDomain(domains []string) string {
+func InitialDomain(domains []string) string {
 	for _, d := range domains {
 		if strings.HasSuffix(strings.ToLower(d), ".onmicrosoft.com") || strings.HasSuffix(strings.ToLower(d), ".onmicrosoft.us") ||
 			strings.HasSuffix(strings.ToLower(d), ".partner.onmschina.cn") {
@@ -127,7 +127,7 @@ func initialDomain(domains []string) string {
 func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.Registration, report *steps.TestReport) (export.Input, error) {
 	in := export.Input{
 		Product: d.Product, Method: d.Method, AppName: d.AppName,
-		Cloud: t.Cloud, TenantID: r.TenantID, TenantDomain: initialDomain(t.Domains), Audience: d.Audience,
+		Cloud: t.Cloud, TenantID: r.TenantID, TenantDomain: InitialDomain(t.Domains), Audience: d.Audience,
 		ClientID: r.AppID, AppObjectID: r.ObjectID, ServicePrincipalID: r.SPObjectID,
 		Secret: r.Secret, SecretHint: r.SecretHint, SecretExpires: r.SecretExpiry,
 		Protocols: d.Protocols, RedirectURIs: d.RedirectURIs, PublicClient: d.PublicClient,
@@ -176,8 +176,8 @@ func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.R
 	return in, nil
 }
 
-// exportResult is the steps' view of what was written.
-func exportResult(dir string, in export.Input, files []export.File) steps.ExportResult {
+// ExportResult is the steps' view of what was written.
+func ExportResult(dir string, in export.Input, files []export.File) steps.ExportResult {
 	res := steps.ExportResult{Dir: dir}
 	for _, f := range files {
 		res.Files = append(res.Files, f.Path+statusNote(f.Status))

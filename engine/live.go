@@ -1,4 +1,9 @@
-package cli
+// Package engine does the wizard's work with the real packages: it
+// implements steps.Engine with azure/ (MSAL sign-in, Graph provisioning,
+// the login checks) and output/ (the exported files). The same engine
+// serves the real cloud and the simulated tenant; only its Cloud differs.
+// Demo adds what only a demo may do on the simulated tenant.
+package engine
 
 import (
 	"context"
@@ -21,10 +26,45 @@ import (
 	"github.com/mailoauth/mailoauth/steps"
 )
 
-// liveEngine does the steps' work with the real packages: MSAL sign-in,
-// Graph provisioning, the login checks and the exported files. The same
-// engine serves the real cloud and the simulated tenant; only Cloud differs.
-type liveEngine struct {
+// Options configure a Live engine.
+type Options struct {
+	Cloud cloud.Cloud
+	// Tenant is --tenant (GUID or domain); "" = the admin's home tenant.
+	Tenant string
+	// ClientID is the sign-in app; "" = Microsoft Graph Command Line Tools.
+	ClientID   string
+	HTTPClient *http.Client
+	// Needs narrows the sign-in scopes when the product is known up front;
+	// zero = what any product may need.
+	Needs       signin.Needs
+	OpenBrowser bool
+	BrowserOnly bool
+	// OpenURL opens (or shows) sign-in pages.
+	OpenURL func(string) error
+	// OutDir is --out; BaseDir holds one folder per app ("" = mailoauth-out).
+	OutDir, BaseDir string
+	NoSecret, Force bool
+	// Confirm is asked before overwriting an exported file the admin changed.
+	Confirm        func(path string) bool
+	RemoveUnneeded bool
+	RotateSecret   bool
+	TestTimeout    time.Duration
+	// SendTo sends a real test message during the login test.
+	SendTo string
+}
+
+// New makes a Live engine.
+func New(o Options) *Live {
+	return &Live{
+		cloud: o.Cloud, tenant: o.Tenant, clientID: o.ClientID, hc: o.HTTPClient, needs: o.Needs,
+		openBrowser: o.OpenBrowser, browserOnly: o.BrowserOnly, openURL: o.OpenURL,
+		outDir: o.OutDir, baseDir: o.BaseDir, noSecret: o.NoSecret, force: o.Force, confirm: o.Confirm,
+		removeUnneeded: o.RemoveUnneeded, rotateSecret: o.RotateSecret, testTimeout: o.TestTimeout, sendTo: o.SendTo,
+	}
+}
+
+// Live does the steps' work with the real packages.
+type Live struct {
 	cloud    cloud.Cloud
 	tenant   string // --tenant: GUID or domain; "" = organizations
 	clientID string // --client-id: the sign-in app; "" = Graph Command Line Tools
@@ -69,7 +109,7 @@ type liveEngine struct {
 // product is chosen: every permission any product's plan may need.
 var allNeeds = signin.Needs{AppRoles: true, AssignUsers: true, DelegatedConsent: true, ReadUsers: true}
 
-func (e *liveEngine) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
+func (e *Live) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.Tenant, error) {
 	needs := e.needs
 	if needs == (signin.Needs{}) {
 		needs = allNeeds
@@ -114,7 +154,7 @@ func (e *liveEngine) SignIn(ctx context.Context, show func(steps.DeviceCode)) (s
 	return t, nil
 }
 
-func (e *liveEngine) onGraphEvent(ev graphapi.Event) {
+func (e *Live) onGraphEvent(ev graphapi.Event) {
 	e.mu.Lock()
 	progress := e.progress
 	e.mu.Unlock()
@@ -132,7 +172,7 @@ func (e *liveEngine) onGraphEvent(ev graphapi.Event) {
 	progress(steps.Event{Action: ev.Action, Detail: detail, Wait: ev.Wait})
 }
 
-func (e *liveEngine) client() (*graphapi.Client, error) {
+func (e *Live) client() (*graphapi.Client, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.graph == nil {
@@ -141,7 +181,7 @@ func (e *liveEngine) client() (*graphapi.Client, error) {
 	return e.graph, nil
 }
 
-func (e *liveEngine) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, error) {
+func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, error) {
 	g, err := e.client()
 	if err != nil {
 		return nil, err
@@ -161,7 +201,7 @@ func (e *liveEngine) Preflight(ctx context.Context, d steps.Draft) ([]steps.Find
 		if err != nil {
 			return nil, err
 		}
-		st, _ := loadStateIfAny(e.statePath(d))
+		st, _ := LoadStateIfAny(e.statePath(d))
 		if in, err = provision.Preflight(ctx, g, p, st); err != nil {
 			return nil, err
 		}
@@ -176,7 +216,7 @@ func (e *liveEngine) Preflight(ctx context.Context, d steps.Draft) ([]steps.Find
 	return out, nil
 }
 
-func (e *liveEngine) FindApps(ctx context.Context, displayName string) ([]steps.ExistingApp, error) {
+func (e *Live) FindApps(ctx context.Context, displayName string) ([]steps.ExistingApp, error) {
 	g, err := e.client()
 	if err != nil {
 		return nil, err
@@ -194,7 +234,7 @@ func (e *liveEngine) FindApps(ctx context.Context, displayName string) ([]steps.
 		return nil, err
 	}
 	managed := map[string]bool{}
-	if st, err := loadStateIfAny(filepath.Join(e.outDirFor(displayName), "state.json")); err == nil && st != nil {
+	if st, err := LoadStateIfAny(filepath.Join(e.outDirFor(displayName), "state.json")); err == nil && st != nil {
 		managed[st.AppObjectID] = true
 	}
 	var out []steps.ExistingApp
@@ -204,7 +244,7 @@ func (e *liveEngine) FindApps(ctx context.Context, displayName string) ([]steps.
 	return out, nil
 }
 
-func (e *liveEngine) CheckMailbox(ctx context.Context, address string) (steps.MailboxInfo, error) {
+func (e *Live) CheckMailbox(ctx context.Context, address string) (steps.MailboxInfo, error) {
 	g, err := e.client()
 	if err != nil {
 		return steps.MailboxInfo{}, err
@@ -233,7 +273,7 @@ func (e *liveEngine) CheckMailbox(ctx context.Context, address string) (steps.Ma
 	return info, nil
 }
 
-func (e *liveEngine) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error) {
+func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error) {
 	g, err := e.client()
 	if err != nil {
 		return nil, err
@@ -242,7 +282,7 @@ func (e *liveEngine) Review(ctx context.Context, d steps.Draft) ([]steps.Change,
 	if err != nil {
 		return nil, err
 	}
-	st, _ := loadStateIfAny(e.statePath(d))
+	st, _ := LoadStateIfAny(e.statePath(d))
 	dr, err := provision.DryRun(ctx, g, p, st)
 	if err != nil {
 		return nil, err
@@ -298,7 +338,7 @@ func reviewRequest(method, action string) (string, string) {
 	return strings.ToLower(method), action
 }
 
-func (e *liveEngine) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
+func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
 	g, err := e.client()
 	if err != nil {
 		return steps.Result{}, err
@@ -360,30 +400,30 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (e *liveEngine) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
-	return runLoginTest(ctx, e.loginTest(r, t), progress)
+func (e *Live) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
+	return runLoginTest(ctx, e.LoginTest(r, t), progress)
 }
 
-// loginTest describes the test of what Apply just made.
-func (e *liveEngine) loginTest(r steps.Result, t steps.TestInput) loginTest {
+// LoginTest describes the test of what Apply just made.
+func (e *Live) LoginTest(r steps.Result, t steps.TestInput) LoginTest {
 	e.mu.Lock()
 	changedAt, p := e.changedAt, e.lastPlan
 	e.mu.Unlock()
-	lt := loginTest{
-		cloud: e.cloud, hc: e.hc, tenantID: r.TenantID, clientID: r.AppID, secret: r.Secret,
-		spID: r.SPObjectID, appObjectID: r.ObjectID, flow: p.Flow, input: t,
-		changedAt: changedAt, timeout: e.testTimeout, sendTo: e.sendTo, openURL: e.openURL,
+	lt := LoginTest{
+		Cloud: e.cloud, HTTPClient: e.hc, TenantID: r.TenantID, ClientID: r.AppID, Secret: r.Secret,
+		SPObjectID: r.SPObjectID, AppObjectID: r.ObjectID, Flow: p.Flow, Input: t,
+		ChangedAt: changedAt, Timeout: e.testTimeout, SendTo: e.sendTo, OpenURL: e.openURL,
 		tweaks: e.tweaker(r.ObjectID),
 		// Right after setup nobody has run the Exchange script yet.
-		exchangePending: p.Flow.AppOnly(),
+		ExchangePending: p.Flow.AppOnly(),
 	}
 	if len(p.RedirectURIs) > 0 {
-		lt.redirectURI = p.RedirectURIs[0]
+		lt.RedirectURI = p.RedirectURIs[0]
 	}
 	return lt
 }
 
-func (e *liveEngine) Export(ctx context.Context, r steps.Result, o steps.ExportInput) (steps.ExportResult, error) {
+func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) (steps.ExportResult, error) {
 	e.mu.Lock()
 	reg := e.reg
 	e.mu.Unlock()
@@ -396,13 +436,13 @@ func (e *liveEngine) Export(ctx context.Context, r steps.Result, o steps.ExportI
 	if err != nil {
 		return steps.ExportResult{}, err
 	}
-	return exportResult(dir, in, files), nil
+	return ExportResult(dir, in, files), nil
 }
 
 // recordSetup adds the product-side answers to the state file Apply wrote,
 // so export, test and a resumed setup need nothing else. No secret.
-func (e *liveEngine) recordSetup(path string, d steps.Draft, reg *provision.Registration) error {
-	st, err := loadStateIfAny(path)
+func (e *Live) recordSetup(path string, d steps.Draft, reg *provision.Registration) error {
+	st, err := LoadStateIfAny(path)
 	if err != nil || st == nil {
 		return err
 	}

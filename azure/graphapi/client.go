@@ -1,0 +1,460 @@
+// Package graphapi is mailoauth's Microsoft Graph client for one cloud: the
+// msgraph-sdk-go request adapter and service client with a bearer-token
+// provider that refuses any host outside the cloud, the cloud's HTTP client
+// (roots, proxy, trace), nil-safe error reading, and a retry loop that waits
+// out directory replication and throttling within a total time bound.
+//
+// msgraph-sdk-go's own retry handler (kiota RetryHandler) would retry 429,
+// 503 and 504 up to 3 times with its own delays, invisibly; stacked under
+// mailoauth's retry it would double the waits and overrun the bound. It is
+// therefore switched off (ShouldRetry returns false) and every retry, with
+// its progress event, happens in Call.
+package graphapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/explain"
+)
+
+// TokenSource returns a Graph access token (signin.Session.Token).
+type TokenSource func(ctx context.Context) (string, error)
+
+// Event is one progress line the wizard can show: an action starting, or a
+// wait before the next attempt ("Waiting for replication (attempt 3, 4s)…").
+type Event struct {
+	Action  string
+	Attempt int           // the attempt about to be made, from 1
+	Wait    time.Duration // 0 when the action starts now
+	Err     error         // why the last attempt failed, when waiting
+}
+
+// String is the line the wizard shows.
+func (e Event) String() string {
+	if e.Wait == 0 {
+		return e.Action + "…"
+	}
+	why := "replication"
+	var ge *Error
+	if errors.As(e.Err, &ge) && ge.Graph != nil {
+		switch {
+		case ge.Graph.Status == http.StatusTooManyRequests:
+			why = "Graph throttling"
+		case ge.Graph.Status >= 500:
+			why = "Graph to recover"
+		}
+	}
+	return fmt.Sprintf("%s: waiting for %s (attempt %d, %s)…", e.Action, why, e.Attempt, e.Wait.Round(time.Millisecond))
+}
+
+// Options tune the client.
+type Options struct {
+	// RetryBound is the total time one Call may spend retrying; default 3 minutes.
+	RetryBound time.Duration
+	// OnEvent receives progress events; nil drops them. Called from several
+	// goroutines when requests run concurrently.
+	OnEvent func(Event)
+}
+
+// DefaultRetryBound is the default total retry time for one call.
+const DefaultRetryBound = 3 * time.Minute
+
+// backoff is Microsoft's recommended replication schedule (microsoft.md §4).
+var backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+
+// Client talks to Graph v1.0 of one cloud.
+type Client struct {
+	// SDK is the typed msgraph-sdk-go client on the same adapter.
+	SDK     *msgraphsdk.GraphServiceClient
+	adapter *msgraphsdk.GraphRequestAdapter
+	base    string
+	opts    Options
+}
+
+// BaseURL is Graph's v1.0 URL the client uses.
+func (c *Client) BaseURL() string { return c.base }
+
+// New builds a client for the cloud. hc carries the cloud's roots and the
+// trace (cloud.HTTPClient(tracer.Wrap)); nil builds one without a trace.
+func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Client, error) {
+	if tokens == nil {
+		return nil, errors.New("graphapi: no token source")
+	}
+	if hc == nil {
+		var err error
+		if hc, err = c.HTTPClient(nil); err != nil {
+			return nil, err
+		}
+	}
+	if opts.RetryBound <= 0 {
+		opts.RetryBound = DefaultRetryBound
+	}
+	hosts := c.Hosts()
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("graphapi: cloud %q has no valid hosts", c.Name)
+	}
+	validator, err := absauth.NewAllowedHostsValidatorErrorCheck(hosts)
+	if err != nil {
+		return nil, fmt.Errorf("graphapi: allowed hosts %v: %w", hosts, err)
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: tokens, hosts: validator})
+
+	never := func(time.Duration, int, *http.Request, *http.Response) bool { return false }
+	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(&khttp.RetryHandlerOptions{ShouldRetry: never})
+	if err != nil {
+		return nil, err
+	}
+	graphOpts := msgraphsdk.GetDefaultClientOptions()
+	mw := append([]khttp.Middleware{msgraphcore.NewGraphTelemetryHandler(&graphOpts), khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs)}, kiotaMW...)
+	parent := hc.Transport
+	if parent == nil {
+		parent = http.DefaultTransport
+	}
+	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: hc.Timeout}
+
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	base := c.GraphV1()
+	adapter.SetBaseUrl(base)
+	return &Client{SDK: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, base: base, opts: opts}, nil
+}
+
+// tokenProvider hands the Graph token only to the cloud's own hosts over https.
+type tokenProvider struct {
+	src   TokenSource
+	hosts *absauth.AllowedHostsValidator
+}
+
+func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _ map[string]interface{}) (string, error) {
+	if u == nil || !strings.EqualFold(u.Scheme, "https") {
+		return "", fmt.Errorf("refusing to send the Graph token over %v: only https is allowed", u)
+	}
+	if !p.hosts.IsUrlHostValid(u) {
+		return "", fmt.Errorf("refusing to send the Graph token to %s: not one of this cloud's hosts (%s)", u.Hostname(), strings.Join(keys(p.hosts.GetAllowedHosts()), ", "))
+	}
+	return p.src(ctx)
+}
+
+func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator { return p.hosts }
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Request is one Graph call, described as data so that a dry run can print
+// it and the apply can send exactly the same thing.
+type Request struct {
+	Method string `json:"method"`
+	// Path is relative to the v1.0 base and may carry a query:
+	// /applications?$filter=displayName eq 'x' (encode with Query).
+	Path string `json:"url"`
+	Body any    `json:"body,omitempty"`
+	// Action is the progress line ("Creating app registration").
+	Action string `json:"-"`
+	// Op names the operation, so Authorization_RequestDenied names the role.
+	Op explain.Operation `json:"-"`
+	// RetryNotFound waits out 404 Request_ResourceNotFound: the request names
+	// an object created moments ago.
+	RetryNotFound bool `json:"-"`
+	// NoServerErrorRetry leaves 503/504 to the caller: a create that is not
+	// idempotent may have been carried out although the reply was an error,
+	// and only the caller can look for the object before trying again.
+	NoServerErrorRetry bool `json:"-"`
+	// FinishInFlight lets a request that has been sent finish even when ctx
+	// is cancelled (waits between attempts still stop at once). For writes
+	// whose reply cannot be had again, such as addPassword's secretText: an
+	// interrupted run then still records what it made.
+	FinishInFlight bool `json:"-"`
+}
+
+// Response is a raw Graph response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Error is a failed Graph call: Microsoft's error, what mailoauth was doing,
+// and the explanation with its fix.
+type Error struct {
+	Action      string
+	Method      string
+	Path        string
+	Graph       *explain.GraphError
+	Explanation explain.Explanation
+	RetryAfter  time.Duration
+	// GaveUp is set when retrying stopped at the time bound.
+	GaveUp time.Duration
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Action != "" {
+		b.WriteString(e.Action + ": ")
+	}
+	b.WriteString(e.Graph.Error())
+	if e.GaveUp > 0 {
+		fmt.Fprintf(&b, " (still failing after %s of retries)", e.GaveUp.Round(time.Second))
+	}
+	if e.Explanation.Fix != "" {
+		b.WriteString(". Fix: " + e.Explanation.Fix)
+	}
+	if e.GaveUp > 0 && e.Explanation.Retryable {
+		b.WriteString(" mailoauth stopped retrying at its time bound; run it again in a few minutes: the state file lets it resume where it stopped.")
+	}
+	return b.String()
+}
+
+// Unwrap exposes the *explain.GraphError.
+func (e *Error) Unwrap() error { return e.Graph }
+
+// Code is Graph's error code ("" when not a Graph error body).
+func (e *Error) Code() string { return e.Graph.Code }
+
+// Do sends one request once. A status of 400 or more is an *Error.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	ri, err := c.requestInfo(r)
+	if err != nil {
+		return nil, err
+	}
+	var resp *Response
+	var readErr error
+	h := abs.NewRequestHandlerOption()
+	// The native response handler gives the raw status, headers and body of
+	// every reply, JSON or not, so nothing is lost to a failed parse.
+	h.SetResponseHandler(func(native any, _ abs.ErrorMappings) (any, error) {
+		hr, ok := native.(*http.Response)
+		if !ok || hr == nil {
+			return nil, errors.New("graphapi: no HTTP response")
+		}
+		defer hr.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(hr.Body, 32<<20))
+		readErr = err
+		resp = &Response{Status: hr.StatusCode, Header: hr.Header, Body: body}
+		return nil, nil
+	})
+	ri.AddRequestOptions([]abs.RequestOption{h})
+	if _, err := c.adapter.SendPrimitive(ctx, ri, "[]byte", nil); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("%s %s: no response", r.Method, r.Path)
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("%s %s: reading response: %w", r.Method, r.Path, readErr)
+	}
+	if resp.Status >= 400 {
+		ge, _ := explain.ParseGraphBody(resp.Status, resp.Body)
+		return resp, &Error{Action: r.Action, Method: r.Method, Path: r.Path, Graph: ge, Explanation: explain.GraphFor(ge, r.Op, explain.MailContext{}), RetryAfter: retryAfter(resp.Header)}
+	}
+	return resp, nil
+}
+
+func (c *Client) requestInfo(r Request) (*abs.RequestInformation, error) {
+	ri := abs.NewRequestInformation()
+	switch strings.ToUpper(r.Method) {
+	case "GET":
+		ri.Method = abs.GET
+	case "POST":
+		ri.Method = abs.POST
+	case "PATCH":
+		ri.Method = abs.PATCH
+	case "DELETE":
+		ri.Method = abs.DELETE
+	case "PUT":
+		ri.Method = abs.PUT
+	default:
+		return nil, fmt.Errorf("graphapi: unsupported method %q", r.Method)
+	}
+	if !strings.HasPrefix(r.Path, "/") {
+		return nil, fmt.Errorf("graphapi: path %q must start with /", r.Path)
+	}
+	u, err := url.Parse(c.base + r.Path)
+	if err != nil {
+		return nil, fmt.Errorf("graphapi: bad path %q: %w", r.Path, err)
+	}
+	ri.SetUri(*u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	if r.Body != nil {
+		b, err := json.Marshal(r.Body)
+		if err != nil {
+			return nil, fmt.Errorf("graphapi: encoding %s %s body: %w", r.Method, r.Path, err)
+		}
+		ri.SetStreamContentAndContentType(b, "application/json")
+	}
+	return ri, nil
+}
+
+// Call sends a request, retrying what replication and throttling explain
+// (see Retryable) with capped exponential backoff (1, 2, 4, 8, 16 s) or the
+// server's Retry-After, until the total bound; then it returns the last
+// *Error with GaveUp set. out, when not nil, receives the JSON body.
+func (c *Client) Call(ctx context.Context, r Request, out any) error {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sendCtx := ctx
+		if r.FinishInFlight {
+			// The HTTP client's timeout still bounds the request.
+			sendCtx = context.WithoutCancel(ctx)
+		}
+		resp, err := c.Do(sendCtx, r)
+		if err == nil {
+			if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
+				if err := json.Unmarshal(resp.Body, out); err != nil {
+					return fmt.Errorf("%s %s: Graph's reply is not the expected JSON: %w", r.Method, r.Path, err)
+				}
+			}
+			return nil
+		}
+		var ge *Error
+		if !errors.As(err, &ge) || !Retryable(ge, r.RetryNotFound) {
+			return err
+		}
+		if r.NoServerErrorRetry && ge.Graph.Status >= 500 {
+			return err
+		}
+		wait := ge.RetryAfter
+		if wait <= 0 {
+			wait = backoff[min(attempt-1, len(backoff)-1)]
+		}
+		if elapsed := time.Since(start); elapsed+wait > c.opts.RetryBound {
+			// Use what is left of the bound for one last attempt, unless
+			// the server said not to come back that soon.
+			remaining := c.opts.RetryBound - elapsed
+			if remaining < 100*time.Millisecond || ge.RetryAfter > remaining {
+				ge.GaveUp = elapsed
+				return ge
+			}
+			wait = remaining
+		}
+		c.emit(Event{Action: r.Action, Attempt: attempt + 1, Wait: wait, Err: ge})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) emit(e Event) {
+	if c.opts.OnEvent != nil && e.Action != "" {
+		c.opts.OnEvent(e)
+	}
+}
+
+// Emit sends a progress event to the client's listener (used by callers to
+// announce an action before its requests).
+func (c *Client) Emit(e Event) { c.emit(e) }
+
+// Retryable reports whether waiting may fix the error: throttling (429),
+// 503/504, NoBackingApplicationObject (a just-created app not yet replicated
+// to where service principals are made) and, for requests naming a
+// just-created object, Request_ResourceNotFound.
+func Retryable(e *Error, notFoundToo bool) bool {
+	if e == nil || e.Graph == nil {
+		return false
+	}
+	g := e.Graph
+	switch {
+	case g.Status == http.StatusTooManyRequests, g.Status == http.StatusServiceUnavailable, g.Status == http.StatusGatewayTimeout:
+		return true
+	case IsNoBackingApplication(g):
+		return true
+	case notFoundToo && g.Code == "Request_ResourceNotFound":
+		return true
+	case notFoundToo && g.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(g.Message), "does not exist or one of its queried reference-property objects are not present"):
+		return true
+	}
+	return false
+}
+
+// IsNoBackingApplication recognises the service principal replication error
+// by its detail code or, when details are missing, by its known messages.
+func IsNoBackingApplication(g *explain.GraphError) bool {
+	if g == nil || g.Status != http.StatusBadRequest {
+		return false
+	}
+	if g.DetailCode == "NoBackingApplicationObject" || g.Code == "NoBackingApplicationObject" {
+		return true
+	}
+	m := strings.ToLower(g.Message)
+	return strings.Contains(m, "does not reference a valid application object") || strings.Contains(m, "backing application of the service principal")
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var secs float64
+	if _, err := fmt.Sscanf(v, "%g", &secs); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// IsCode reports whether err is a Graph error with that code or detail code.
+func IsCode(err error, code string) bool {
+	var ge *explain.GraphError
+	if errors.As(err, &ge) {
+		return ge.Code == code || ge.DetailCode == code
+	}
+	return false
+}
+
+// Status is the HTTP status of a Graph error, or 0.
+func Status(err error) int {
+	var ge *explain.GraphError
+	if errors.As(err, &ge) {
+		return ge.Status
+	}
+	return 0
+}
+
+// Query builds an encoded query string from pairs: Query("$filter", "x eq 'y'").
+func Query(pairs ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		parts = append(parts, url.QueryEscape(pairs[i])+"="+strings.ReplaceAll(url.QueryEscape(pairs[i+1]), "+", "%20"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "?" + strings.Join(parts, "&")
+}
+
+// QuoteOData doubles single quotes for an OData string literal.
+func QuoteOData(s string) string { return strings.ReplaceAll(s, "'", "''") }

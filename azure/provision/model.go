@@ -1,0 +1,123 @@
+package provision
+
+import "time"
+
+// Graph JSON shapes mailoauth reads and writes (only the fields it uses).
+
+type graphList[T any] struct {
+	Value    []T    `json:"value"`
+	NextLink string `json:"@odata.nextLink,omitempty"`
+}
+
+type resourceAccess struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+type requiredResourceAccess struct {
+	ResourceAppID  string           `json:"resourceAppId"`
+	ResourceAccess []resourceAccess `json:"resourceAccess"`
+}
+
+type redirectURIs struct {
+	RedirectURIs []string `json:"redirectUris"`
+}
+
+type passwordCredential struct {
+	KeyID         string     `json:"keyId,omitempty"`
+	DisplayName   string     `json:"displayName,omitempty"`
+	Hint          string     `json:"hint,omitempty"`
+	EndDateTime   *time.Time `json:"endDateTime,omitempty"`
+	StartDateTime *time.Time `json:"startDateTime,omitempty"`
+	SecretText    string     `json:"secretText,omitempty"`
+}
+
+type application struct {
+	ID                     string                   `json:"id,omitempty"`
+	AppID                  string                   `json:"appId,omitempty"`
+	DisplayName            string                   `json:"displayName,omitempty"`
+	SignInAudience         string                   `json:"signInAudience,omitempty"`
+	IsFallbackPublicClient *bool                    `json:"isFallbackPublicClient,omitempty"`
+	Web                    *redirectURIs            `json:"web,omitempty"`
+	PublicClient           *redirectURIs            `json:"publicClient,omitempty"`
+	RequiredResourceAccess []requiredResourceAccess `json:"requiredResourceAccess,omitempty"`
+	PasswordCredentials    []passwordCredential     `json:"passwordCredentials,omitempty"`
+}
+
+const appSelect = "id,appId,displayName,signInAudience,isFallbackPublicClient,web,publicClient,requiredResourceAccess,passwordCredentials"
+
+type appRole struct {
+	ID                 string   `json:"id"`
+	Value              string   `json:"value"`
+	AllowedMemberTypes []string `json:"allowedMemberTypes"`
+	IsEnabled          *bool    `json:"isEnabled,omitempty"`
+}
+
+type permissionScope struct {
+	ID        string `json:"id"`
+	Value     string `json:"value"`
+	Type      string `json:"type"`
+	IsEnabled *bool  `json:"isEnabled,omitempty"`
+}
+
+type servicePrincipal struct {
+	ID                        string            `json:"id"`
+	AppID                     string            `json:"appId"`
+	DisplayName               string            `json:"displayName,omitempty"`
+	AppRoleAssignmentRequired bool              `json:"appRoleAssignmentRequired"`
+	AppRoles                  []appRole         `json:"appRoles,omitempty"`
+	OAuth2PermissionScopes    []permissionScope `json:"oauth2PermissionScopes,omitempty"`
+}
+
+type permissionGrant struct {
+	ID          string `json:"id,omitempty"`
+	ClientID    string `json:"clientId,omitempty"`
+	ConsentType string `json:"consentType,omitempty"`
+	ResourceID  string `json:"resourceId,omitempty"`
+	PrincipalID string `json:"principalId,omitempty"`
+	Scope       string `json:"scope"`
+}
+
+type appRoleAssignment struct {
+	ID            string `json:"id,omitempty"`
+	PrincipalID   string `json:"principalId"`
+	PrincipalType string `json:"principalType,omitempty"`
+	ResourceID    string `json:"resourceId"`
+	AppRoleID     string `json:"appRoleId"`
+}
+
+type verifiedDomain struct {
+	Name      string `json:"name"`
+	IsDefault bool   `json:"isDefault"`
+	IsInitial bool   `json:"isInitial"`
+}
+
+type organization struct {
+	ID              string           `json:"id"`
+	DisplayName     string           `json:"displayName"`
+	VerifiedDomains []verifiedDomain `json:"verifiedDomains"`
+}
+
+type directoryRole struct {
+	ID             string `json:"id"`
+	DisplayName    string `json:"displayName"`
+	RoleTemplateID string `json:"roleTemplateId"`
+}
+
+type graphUser struct {
+	ID                string `json:"id"`
+	DisplayName       string `json:"displayName"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	Mail              string `json:"mail"`
+	AccountEnabled    *bool  `json:"accountEnabled,omitempty"`
+}
+
+type servicePlanInfo struct {
+	ServicePlanName    string `json:"servicePlanName"`
+	ProvisioningStatus string `json:"provisioningStatus"`
+}
+
+type licenseDetail struct {
+	SkuPartNumber string            `json:"skuPartNumber"`
+	ServicePlans  []servicePlanInfo `json:"servicePlans"`
+}
