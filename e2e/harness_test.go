@@ -106,9 +106,10 @@ type terminal struct {
 	name string
 }
 
-// newTerminal starts command in a detached 120x40 tmux session. tmux is
-// required: ./test.sh installs it (CI runs that script).
-func newTerminal(t *testing.T, env []string, command ...string) *terminal {
+// newTerminal starts command in dir, in a detached 120x40 tmux session,
+// with env (NAME=value) added. tmux is required: ./test.sh installs it (CI
+// runs that script).
+func newTerminal(t *testing.T, dir string, env []string, command ...string) *terminal {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: run ./test.sh, which installs it")
@@ -119,7 +120,11 @@ func newTerminal(t *testing.T, env []string, command ...string) *terminal {
 		quoted = append(quoted, shellQuote(c))
 	}
 	// remain-on-exit keeps the last screen readable after the program ends.
-	script := strings.Join(env, " ") + " " + strings.Join(quoted, " ") + "; echo; echo \"[exit $?]\"; sleep 600"
+	var assigns []string
+	for _, e := range env {
+		assigns = append(assigns, shellQuote(e))
+	}
+	script := "cd " + shellQuote(dir) + " && env " + strings.Join(assigns, " ") + " " + strings.Join(quoted, " ") + "; echo; echo \"[exit $?]\"; sleep 600"
 	args := []string{"new-session", "-d", "-s", name, "-x", "120", "-y", "40", "bash", "-c", script}
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
@@ -178,3 +183,5 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+func matches(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
