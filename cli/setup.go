@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/httptrace"
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/engine"
 	"github.com/mailoauth/mailoauth/output/product"
 	"github.com/mailoauth/mailoauth/sim"
@@ -44,6 +46,8 @@ type setupOptions struct {
 	rotate      bool
 	sendTo      string
 	testTimeout time.Duration
+	resume      bool
+	stateFile   string
 	// demo only
 	demoAutoApprove string
 	demoNoDelay     bool
@@ -68,6 +72,8 @@ func (o *setupOptions) register(fs *flag.FlagSet, demo bool) {
 	fs.StringVar(&o.answersFile, "answers", "", "answers `FILE` (YAML); see README \"Answers file\"")
 	fs.BoolVar(&o.yes, "yes", false, "run unattended: take the answers and defaults, ask nothing")
 	fs.StringVar(&o.out, "out", "", "output `FOLDER` for the settings and state file (default: mailoauth-out/<app name>)")
+	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted or earlier setup: every answer comes from its state file")
+	fs.StringVar(&o.stateFile, "state", "", "with --resume: the state `FILE` (default: the only one under mailoauth-out/, or --out's)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "sign in and print every Graph request the setup would make, changing nothing")
 	fs.BoolVar(&o.noSecret, "no-secret", false, "write a placeholder instead of the client secret in the exported files")
 	fs.BoolVar(&o.force, "force", false, "overwrite exported files you changed since mailoauth wrote them")
@@ -130,14 +136,25 @@ func registerAnswerFlags(fs *flag.FlagSet, a *steps.Answers) {
 // answers merges the answers file and the flags (flags win).
 func (o *setupOptions) answers(io IO) (steps.Answers, error) {
 	var a steps.Answers
+	if o.resume {
+		var err error
+		if a, err = o.resumeAnswers(); err != nil {
+			return a, err
+		}
+	}
 	if o.answersFile != "" {
 		data, err := os.ReadFile(o.answersFile)
 		if err != nil {
 			return a, usagef("--answers: %v", err)
 		}
-		if a, err = steps.ParseAnswers(data); err != nil {
+		fileAnswers, err := steps.ParseAnswers(data)
+		if err != nil {
 			return a, usagef("--answers %s: %v", o.answersFile, err)
 		}
+		if o.resume {
+			return a, usagef("--resume takes its answers from the state file; leave out --answers (flags still override)")
+		}
+		a = fileAnswers
 	}
 	f := o.flagAnswers
 	for _, m := range []struct {
@@ -364,4 +381,50 @@ func checkOutDir(dir string) error {
 		return usagef("--out: %s already holds other files; accepted: an empty or new folder, or one mailoauth wrote before (it is made private, 0700)", dir)
 	}
 	return nil
+}
+
+// resumeAnswers rebuilds the answers of an earlier run from its state file,
+// and points --out at that run's folder.
+func (o *setupOptions) resumeAnswers() (steps.Answers, error) {
+	var a steps.Answers
+	path := o.stateFile
+	if path == "" && o.out != "" {
+		path = filepath.Join(o.out, engine.StateFileName)
+	}
+	if path == "" {
+		found, _ := filepath.Glob(filepath.Join("mailoauth-out", "*", engine.StateFileName))
+		switch len(found) {
+		case 1:
+			path = found[0]
+		case 0:
+			return a, usagef("--resume: no state file under mailoauth-out/; accepted: --state FILE or --out FOLDER")
+		default:
+			return a, usagef("--resume: several setups under mailoauth-out/ (%s); name one with --state FILE", strings.Join(found, ", "))
+		}
+	}
+	st, err := state.Load(path)
+	if err != nil {
+		return a, usagef("--state: %v", err)
+	}
+	if st.Setup == nil {
+		return a, usagef("--resume: %s has no setup record; run mailoauth setup with the same app name instead", path)
+	}
+	a.Product, a.Method, a.AppName, a.AppID, a.Audience = st.Product, st.Setup.Method, st.Plan.DisplayName, st.ClientID, st.Plan.Audience
+	a.Protocols = steps.List(st.Plan.Protocols)
+	a.Mailboxes, a.AdditionalUsers = steps.List(st.Setup.Mailboxes), steps.List(st.Setup.AdditionalUsers)
+	for k, v := range st.Setup.Answers {
+		if err := a.Set(k, v); err != nil {
+			return a, fmt.Errorf("state file %s: %v", path, err)
+		}
+	}
+	if st.Setup.SecretMonths > 0 {
+		n := st.Setup.SecretMonths
+		a.SecretMonths = &n
+	}
+	req := st.Setup.RequireAssignment
+	a.RequireAssignment = &req
+	if o.out == "" {
+		o.out = filepath.Dir(path)
+	}
+	return a, nil
 }

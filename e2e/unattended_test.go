@@ -251,3 +251,33 @@ func assertNoSecretOutside(t *testing.T, out string, r run) {
 		}
 	}
 }
+
+// TestResumeTakesEveryAnswerFromTheState: `setup --resume` needs nothing
+// but the state file and updates the same app.
+func TestResumeTakesEveryAnswerFromTheState(t *testing.T) {
+	info := startSim(t, "--auto-approve", "admin@contoso.onmicrosoft.com")
+	dir := t.TempDir()
+	answers := writeAnswers(t, dir, "a.yaml", "product: extraview\nextraview_url: https://ev.contoso.com/evj\nmailboxes: helpdesk@contoso.com\nprotocols: [imap]\nrequire_assignment: true\n")
+	out := filepath.Join(dir, "out")
+	first := runSetup(t, info, dir, nil, "--answers", answers, "--yes", "--json", "--out", out, "--test", "false")
+	if first.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", first.code, first.stderr)
+	}
+	again := runSetup(t, info, dir, nil, "--resume", "--state", filepath.Join(out, "state.json"), "--yes", "--json", "--test", "false")
+	if again.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", again.code, again.stderr)
+	}
+	var a, b outcome
+	if err := json.Unmarshal(first.stdout, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(again.stdout, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Result.AppID == "" || b.Result.AppID != a.Result.AppID || b.Export == nil || b.Export.Dir != out {
+		t.Fatalf("resume did not update the same app in the same folder: %+v then %+v", a.Result, b.Result)
+	}
+	if !strings.Contains(again.stderr, "https://ev.contoso.com/evj/OAuth2?p_action=getTokenReturn") {
+		t.Errorf("the resumed run lost the ExtraView URL:\n%s", again.stderr)
+	}
+}

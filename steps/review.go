@@ -116,14 +116,14 @@ func (e *ApplyError) Interrupted() bool {
 
 // ResumeHelp says how to go on or undo, for the screen and the log.
 func (e *ApplyError) ResumeHelp() []string {
-	lines := []string{
-		"Resume: mailoauth setup --resume (or run again with the same app name " + quote(e.AppName) + ": it finds and updates the app)",
+	if e.StateFile == "" {
+		return []string{"Resume: run again with the same app name " + quote(e.AppName) + ": it finds and updates the app"}
 	}
-	if e.StateFile != "" {
-		lines = append(lines, "State file: "+e.StateFile,
-			"Undo: mailoauth delete --state "+e.StateFile)
+	return []string{
+		"Resume: mailoauth setup --resume --state " + e.StateFile + " (or run again with the same app name " + quote(e.AppName) + ")",
+		"State file: " + e.StateFile,
+		"Undo: mailoauth delete --state " + e.StateFile,
 	}
-	return lines
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
