@@ -14,6 +14,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
@@ -41,10 +42,7 @@ func newEnv(t *testing.T, bound time.Duration) *env {
 	}
 	t.Cleanup(func() { s.Close() })
 	info := s.Info()
-	c := cloud.Global()
-	c.Name = "custom"
-	c.AuthorityHost, c.GraphURL, c.EWSURL = info.AuthorityHost, info.GraphURL, info.EWSURL
-	c.RootCAs = s.CertPool()
+	c := simcloud.Must(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sess, err := signin.SignIn(ctx, signin.Options{Cloud: c, Tenant: info.TenantID, Scopes: signin.Scopes(c, signin.Needs{ReadUsers: true}), OnDeviceCode: func(signin.DeviceCodePrompt) {}})

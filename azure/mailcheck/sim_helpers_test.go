@@ -17,6 +17,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/token"
+	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
@@ -46,27 +47,7 @@ func startSim(t testing.TB, opts sim.Options) *sim.Server {
 
 // simCloud is a cloud.Cloud whose endpoints point at the simulator and whose
 // token resources stay Microsoft's (docs/architecture.md).
-func simCloud(t testing.TB, s *sim.Server) cloud.Cloud {
-	t.Helper()
-	info := s.Info()
-	c := cloud.Global()
-	c.Name = "custom"
-	c.AuthorityHost = info.AuthorityHost
-	c.GraphURL = info.GraphURL
-	c.EWSURL = info.EWSURL
-	for _, ep := range []struct {
-		addr string
-		dst  *cloud.Endpoint
-	}{{info.IMAP, &c.IMAP}, {info.POP, &c.POP}, {info.SMTP, &c.SMTP}} {
-		host, port, err := cloud.ParseHostPort(ep.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ep.dst.Host, ep.dst.Port = host, port
-	}
-	c.RootCAs = s.CertPool()
-	return c
-}
+func simCloud(t testing.TB, s *sim.Server) cloud.Cloud { return simcloud.Must(t, s) }
 
 // admin is a Graph client signed in as the seed Global Administrator by
 // device code through MSAL, approving the code as the admin would.

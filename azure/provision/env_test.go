@@ -14,6 +14,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/httptrace"
 	"github.com/mailoauth/mailoauth/azure/signin"
+	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
@@ -82,24 +83,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	return e
 }
 
-func simCloud(t testing.TB, s *sim.Server) cloud.Cloud {
-	info := s.Info()
-	c := cloud.Global()
-	c.Name = "custom"
-	c.AuthorityHost, c.GraphURL, c.EWSURL = info.AuthorityHost, info.GraphURL, info.EWSURL
-	for _, ep := range []struct {
-		addr string
-		dst  *cloud.Endpoint
-	}{{info.IMAP, &c.IMAP}, {info.POP, &c.POP}, {info.SMTP, &c.SMTP}} {
-		h, p, err := cloud.ParseHostPort(ep.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ep.dst.Host, ep.dst.Port = h, p
-	}
-	c.RootCAs = s.CertPool()
-	return c
-}
+func simCloud(t testing.TB, s *sim.Server) cloud.Cloud { return simcloud.Must(t, s) }
 
 // client is a Graph client whose events are recorded and passed to onEvent.
 func (e *env) client(bound time.Duration, onEvent func(graphapi.Event)) *graphapi.Client {

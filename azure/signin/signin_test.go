@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
@@ -30,24 +31,7 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Server, cloud.Cloud) {
 	return s, simCloud(t, s)
 }
 
-func simCloud(t *testing.T, s *sim.Server) cloud.Cloud {
-	info := s.Info()
-	c := cloud.Global()
-	c.Name = "custom"
-	c.AuthorityHost, c.GraphURL, c.EWSURL = info.AuthorityHost, info.GraphURL, info.EWSURL
-	for _, ep := range []struct {
-		addr string
-		dst  *cloud.Endpoint
-	}{{info.IMAP, &c.IMAP}, {info.POP, &c.POP}, {info.SMTP, &c.SMTP}} {
-		h, p, err := cloud.ParseHostPort(ep.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ep.dst.Host, ep.dst.Port = h, p
-	}
-	c.RootCAs = s.CertPool()
-	return c
-}
+func simCloud(t *testing.T, s *sim.Server) cloud.Cloud { return simcloud.Must(t, s) }
 
 func TestScopesLeastPrivilege(t *testing.T) {
 	c := cloud.Global()
