@@ -101,6 +101,10 @@ func errMFA(resource string) *aadError {
 	return e
 }
 
+func errBlockedByConditionalAccess() *aadError {
+	return aad(400, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+}
+
 func errBadPassword() *aadError {
 	return aad(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
 }

@@ -375,6 +375,12 @@ func (s *Server) pollDeviceCode(c *client, f url.Values, now time.Time) (map[str
 		}
 		return nil, aad(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
+	if s.deviceCodeBlocked {
+		// A Conditional Access policy blocking the device code flow: the
+		// user signed in, the token is refused.
+		delete(s.devices, code)
+		return nil, errBlockedByConditionalAccess()
+	}
 	u := s.userByID(dc.approvedBy)
 	req, e := s.parseScopes(dc.scope, false)
 	if e != nil {

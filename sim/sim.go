@@ -138,6 +138,9 @@ type Server struct {
 	maxSecretLifetime  time.Duration
 	secretPolicyID     string
 	deviceCodeLifetime time.Duration
+	// deviceCodeBlocked models a Conditional Access policy that blocks the
+	// device code flow (Authentication flows → Device code flow).
+	deviceCodeBlocked bool
 
 	// Exchange Online's own state (Exchange Online PowerShell).
 	exoSPs                 []exoServicePrincipal
@@ -421,6 +424,14 @@ func (s *Server) SetMFARequired(upn string, on bool) {
 		return
 	}
 	u.MFA = on
+}
+
+// SetDeviceCodeBlocked turns on a Conditional Access policy that blocks the
+// device code flow: approved device codes are refused with AADSTS53003.
+func (s *Server) SetDeviceCodeBlocked(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deviceCodeBlocked = on
 }
 
 // SetMaxSecretLifetime applies a tenant app-management policy: addPassword

@@ -249,3 +249,39 @@ func TestDeviceCodeExpires(t *testing.T) {
 		t.Errorf("took %s", d)
 	}
 }
+
+// A Conditional Access policy that blocks the device code flow (AADSTS53003)
+// makes the sign-in fall back to the browser with a loopback redirect and
+// PKCE, and says why; with the fallback turned off, the error names 53003.
+func TestDeviceCodeBlockedFallsBackToBrowser(t *testing.T) {
+	s, c := startSim(t, sim.Options{AutoApprove: admin})
+	s.SetDeviceCodeBlocked(true)
+	hc := s.HTTPClient()
+	var reason error
+	var opened bool
+	opts := Options{Cloud: c, Scopes: Scopes(c, Needs{}), OnDeviceCode: func(DeviceCodePrompt) {},
+		OnFallback: func(err error) { reason = err },
+		OpenURL: func(u string) error {
+			opened = true
+			go func() { _ = browse(hc, u) }()
+			return nil
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := SignIn(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.Method() != MethodBrowser || sess.Username() != admin || !opened {
+		t.Fatalf("method %s user %s opened %v", sess.Method(), sess.Username(), opened)
+	}
+	if reason == nil || !strings.Contains(reason.Error(), "53003") {
+		t.Errorf("fallback reason: %v", reason)
+	}
+
+	opts.NoBrowserFallback, opened = true, false
+	_, err = SignIn(ctx, opts)
+	if err == nil || !strings.Contains(err.Error(), "53003") || opened {
+		t.Fatalf("without fallback: err %v, browser opened %v", err, opened)
+	}
+}
