@@ -278,6 +278,7 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 		wo := wizard.Options{Accessible: o.accessible, NoColor: io.Getenv("NO_COLOR") != "", Out: io.Err, In: io.In, Answers: answers, OpenURL: browserOpener(io)}
 		if demo != nil {
 			wo.ApproveInTerminal = demo.Approve
+			wo.Title = "mailoauth demo (simulated tenant)"
 		}
 		outcome, err = wizard.Run(ctx, eng, wo)
 	}

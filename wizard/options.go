@@ -39,6 +39,8 @@ type Options struct {
 	In io.Reader
 	// Answers given ahead (answers file, flags) are the initial values.
 	Answers steps.Answers
+	// Title heads the step list; "" = "mailoauth setup".
+	Title string
 }
 
 // ErrAborted is returned when the administrator quits before any change

@@ -48,7 +48,11 @@ func (m *Model) Screen() string {
 func (m *Model) sideView() string {
 	s := m.c.Styles
 	var b strings.Builder
-	b.WriteString(s.Title.Render("mailoauth setup") + "\n\n")
+	title := m.o.Title
+	if title == "" {
+		title = "mailoauth setup"
+	}
+	b.WriteString(s.Title.Render(title) + "\n\n")
 	for i, st := range m.all {
 		switch {
 		case i < m.step || m.phase == phaseDone:
