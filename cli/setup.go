@@ -24,6 +24,7 @@ import (
 	"github.com/mailoauth/mailoauth/sim"
 	"github.com/mailoauth/mailoauth/steps"
 	"github.com/mailoauth/mailoauth/wizard"
+	"github.com/pkg/browser"
 )
 
 // setupOptions are the flags of `mailoauth setup` (and `demo`).
@@ -249,9 +250,16 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 			return err
 		}
 	}
+	openURL, openBrowser := openOrShow(io, "sign in"), o.openBrowser
+	if simTenant != nil {
+		// The demo opens its device-login page at once; where no browser
+		// opens, the code and the in-terminal approval are on screen.
+		openBrowser = o.demoAutoApprove == "" && io.Getenv("MAILOAUTH_NO_BROWSER") == ""
+		openURL = func(u string) error { return browser.OpenURL(u) }
+	}
 	live := engine.New(engine.Options{
 		Cloud: c, Tenant: o.tenant, ClientID: o.clientID, HTTPClient: hc, Needs: needsFor(answers),
-		OpenBrowser: o.openBrowser, BrowserOnly: o.browserOnly, OpenURL: openOrShow(io, "sign in"),
+		OpenBrowser: openBrowser, BrowserOnly: o.browserOnly, OpenURL: openURL,
 		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirmer(io),
 		RemoveUnneeded: o.removePerms, RotateSecret: o.rotate, TestTimeout: o.testTimeout, SendTo: o.sendTo,
 	})
