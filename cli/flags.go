@@ -4,7 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
 )
@@ -23,18 +26,73 @@ func newFlagSet(name, summary string, io IO) *flag.FlagSet {
 }
 
 // parseFlags turns flag errors into usage errors (exit 2) and refuses
-// stray arguments, which are almost always a missing "--".
+// stray arguments, which are almost always a missing "--". A bad flag gets
+// one line naming it (as --name) and where the flags are listed, not the
+// flag package's message followed by the whole flag list and then the
+// same message again; --help still prints the list.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return errHelpShown
 		}
-		return &UsageError{Msg: err.Error()}
+		return &UsageError{Msg: flagError(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q (flags start with --)", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(\S+)$`)
+	flagInvalid   = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-+([\w-]+): (.*)$`)
+	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -+(\S+)$`)
+)
+
+// acceptedForm describes a built-in flag type's values.
+func acceptedForm(f *flag.Flag, cmd string) string {
+	if f != nil {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			return "true or false"
+		}
+		if g, ok := f.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case time.Duration:
+				return "a duration such as 30s, 10m or 1h30m"
+			case int, int64, uint, uint64:
+				return "a whole number"
+			}
+		}
+	}
+	return "see '" + cmd + " --help'"
+}
+
+// flagError rewrites the flag package's messages in the --name form, with
+// the accepted form when the flag gave one.
+func flagError(fs *flag.FlagSet, err error) string {
+	cmd, msg := fs.Name(), err.Error()
+	help := fmt.Sprintf("run '%s --help' for its flags", cmd)
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown flag --%s; %s", m[1], help)
+	}
+	if m := flagInvalid.FindStringSubmatch(msg); m != nil {
+		why := m[3]
+		if why == "parse error" || strings.HasPrefix(why, "strconv.") || strings.HasPrefix(why, "time: ") {
+			why = acceptedForm(fs.Lookup(m[2]), cmd)
+		}
+		return fmt.Sprintf("--%s: %s is not accepted; accepted: %s", m[2], m[1], why)
+	}
+	if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s needs a value; %s", m[1], help)
+	}
+	return msg + "; " + help
 }
 
 // cloudFlags select and override the Microsoft 365 cloud.

@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,11 +79,31 @@ func readHidden(io IO, prompt string) (string, error) {
 		fmt.Fprintln(io.Err)
 		return strings.TrimSpace(string(b)), err
 	}
-	line, err := bufio.NewReader(io.In).ReadString('\n')
+	line, err := readLine(io.In)
 	if err != nil && line == "" {
 		return "", nil
 	}
 	return strings.TrimSpace(line), nil
+}
+
+// readLine reads one answer line, byte by byte: a bufio.Reader made per
+// prompt would swallow the answers to the prompts after it when stdin is
+// a pipe (the secret, then "y" to overwrite a changed file).
+func readLine(in io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := in.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				return b.String(), nil
+			}
+			b.WriteByte(buf[0])
+		}
+		if err != nil {
+			return b.String(), err
+		}
+	}
 }
 
 // ---- mailoauth test
@@ -109,10 +129,12 @@ func runTest(ctx context.Context, args []string, io IO) error {
 	fs.DurationVar(&timeout, "timeout", 20*time.Second, "limit for each network step")
 	fs.StringVar(&sendTo, "send-test-to", "", "send a real test message to `ADDRESS` (SMTP, Graph)")
 	fs.BoolVar(&openWith, "open", true, "open the browser for a delegated sign-in as the mailbox user")
-	fs.DurationVar(&wait, "wait", 0, "wait up to `DURATION` for Microsoft and Exchange to replicate (e.g. 10m after running exchange-setup.ps1)")
+	fs.DurationVar(&wait, "wait", 0, "wait up to `DURATION` for Microsoft and Exchange to replicate (e.g. 10m after running exchange-setup.ps1); 0 waits for nothing (default: up to 3m within 10 minutes of the setup)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	waitSet := false
+	fs.Visit(func(f *flag.Flag) { waitSet = waitSet || f.Name == "wait" })
 	_, st, err := sf.load()
 	if err != nil {
 		return err
@@ -187,6 +209,8 @@ func runTest(ctx context.Context, args []string, io IO) error {
 	switch {
 	case wait > 0:
 		lt.ChangedAt, lt.Wait = time.Now(), wait
+	case waitSet:
+		// --wait 0: report at once, even right after the setup.
 	case time.Since(st.UpdatedAt) < 10*time.Minute:
 		lt.ChangedAt = st.UpdatedAt
 	}
@@ -207,12 +231,26 @@ func runTest(ctx context.Context, args []string, io IO) error {
 	return nil
 }
 
-// cloudFor is the cloud the state names, with the flags' overrides.
+// cloudFor is the cloud the state names, with the flags' overrides. A
+// state written for another cloud than the flags select is refused: the
+// command would otherwise sign in to, test against or export the settings
+// of the wrong cloud (a custom cloud's endpoints are not in the state, so
+// without --cloud custom and its flags it silently became the global one).
 func (cf *cloudFlags) cloudFor(st *state.State) (cloud.Cloud, error) {
 	if cf.name == "global" && st.Cloud != "" && st.Cloud != "global" && st.Cloud != "custom" {
 		cf.name = st.Cloud
 	}
-	return cf.cloud()
+	c, err := cf.cloud()
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case st.Cloud == "custom" && c.Name != "custom":
+		return cloud.Cloud{}, usagef("--cloud custom required: the state file was written for a custom cloud (a lab or the simulator), whose endpoints it does not record; accepted: the setup's --cloud custom --authority URL --graph-url URL (and --imap, --pop, --smtp, --ews-url, --ca-file as it used)")
+	case st.Cloud != "" && c.Name != st.Cloud:
+		return cloud.Cloud{}, usagef("--cloud %s: the state file was written for the %s cloud; accepted: --cloud %s", cf.name, st.Cloud, st.Cloud)
+	}
+	return c, nil
 }
 
 // ---- mailoauth export
@@ -285,7 +323,7 @@ func confirmer(io IO) func(string) bool {
 	}
 	return func(path string) bool {
 		fmt.Fprintf(io.Err, "%s was changed since mailoauth wrote it. Overwrite? [y/N] ", path)
-		line, _ := bufio.NewReader(io.In).ReadString('\n')
+		line, _ := readLine(io.In)
 		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y")
 	}
 }
@@ -351,6 +389,9 @@ func runDelete(ctx context.Context, args []string, io IO) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if tenant != "" && !provision.ValidTenant(tenant) {
+		return usagef("--tenant: %q is not a tenant ID (GUID) or domain; accepted form: 00000000-0000-0000-0000-000000000000 or contoso.onmicrosoft.com", tenant)
+	}
 	path, st, err := sf.load()
 	if err != nil {
 		return err
@@ -362,6 +403,15 @@ func runDelete(ctx context.Context, args []string, io IO) error {
 	if tenant == "" {
 		tenant = st.Tenant
 	}
+	if st.AppObjectID == "" && st.SPID == "" {
+		// Already deleted (delete empties the state) or never applied:
+		// nothing to sign in for, and a re-run is not an error.
+		fmt.Fprintf(io.Err, "Nothing to delete: %s records no object mailoauth created in tenant %s.\n", path, st.Tenant)
+		if jsonOut {
+			return writeJSON(io, provision.DeleteResult{Deleted: []provision.Change{}, Kept: []provision.Change{}})
+		}
+		return nil
+	}
 	fmt.Fprintf(io.Err, "This removes from tenant %s what mailoauth created for %q:\n", st.Tenant, st.Plan.DisplayName)
 	for _, line := range deletionPreview(st) {
 		fmt.Fprintf(io.Err, "  - %s\n", line)
@@ -372,7 +422,7 @@ func runDelete(ctx context.Context, args []string, io IO) error {
 			return usagef("--yes required when not running interactively: delete removes objects from the tenant")
 		}
 		fmt.Fprint(io.Err, "Delete them? [y/N] ")
-		line, _ := bufio.NewReader(io.In).ReadString('\n')
+		line, _ := readLine(io.In)
 		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y") {
 			return ErrAborted
 		}
