@@ -158,7 +158,15 @@ func (e *Live) onGraphEvent(ev graphapi.Event) {
 	e.mu.Lock()
 	progress := e.progress
 	e.mu.Unlock()
-	if progress == nil || ev.Wait <= 0 {
+	if progress == nil {
+		return
+	}
+	if ev.Wait <= 0 {
+		// An action starting: the spinner line names it at once; the ✓
+		// line comes when Apply reports what it changed.
+		if ev.Attempt <= 1 && ev.Action != "" {
+			progress(steps.Event{Action: ev.Action})
+		}
 		return
 	}
 	detail := fmt.Sprintf("attempt %d", ev.Attempt)
@@ -380,8 +388,17 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 				res.Created = true
 			}
 		}
-		if reg.Secret != nil {
+		switch {
+		case reg.Secret != nil:
 			res.Secret, res.SecretHint, res.SecretExpiry = reg.Secret.Text(), reg.Secret.Hint, reg.Secret.EndDateTime
+		case reg.KeptSecret != nil:
+			// The secret an earlier run added: its value comes back from
+			// that run's settings.json, matched by key ID.
+			st, _ := LoadStateIfAny(statePath)
+			if v, ok := e.recoveredSecret(d, st); ok {
+				res.Secret = v
+			}
+			res.SecretHint, res.SecretExpiry = reg.KeptSecret.Hint, reg.KeptSecret.EndDateTime
 		}
 		e.mu.Lock()
 		e.reg = reg

@@ -34,7 +34,7 @@ func (e *Live) plan(d steps.Draft) (provision.Plan, error) {
 		Platform:          d.Platform,
 		RedirectURIs:      d.RedirectURIs,
 		PublicClient:      d.PublicClient,
-		Secret:            provision.SecretSpec{Needed: d.NeedsSecret, Months: d.SecretMonths, Rotate: e.rotateSecret},
+		Secret:            provision.SecretSpec{Needed: d.NeedsSecret, Months: d.SecretMonths, Rotate: e.rotateSecret || e.needsNewSecret(d)},
 		Mailboxes:         d.AllMailboxes(),
 		AssignUsers:       d.AssignUsers,
 		RequireAssignment: d.RequireAssignment,
@@ -138,8 +138,11 @@ func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.R
 		in.TenantID = t.ID
 	}
 	if reg != nil {
-		if reg.Secret != nil {
+		switch {
+		case reg.Secret != nil:
 			in.SecretKeyID = reg.Secret.KeyID
+		case reg.KeptSecret != nil:
+			in.SecretKeyID = reg.KeptSecret.KeyID
 		}
 		for _, rp := range reg.Permissions {
 			p := rp.Permission

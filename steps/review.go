@@ -60,7 +60,7 @@ func review() Step {
 			r, err := e.Apply(ctx, s.Draft, p.Event)
 			s.Result = r
 			if err != nil {
-				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName}
+				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName, Secret: r.Secret}
 			}
 			s.Applied = true
 			return nil
@@ -104,6 +104,21 @@ type ApplyError struct {
 	Err       error
 	StateFile string
 	AppName   string
+	// Secret is a client secret added before the stop: Entra shows its
+	// value only once, so the stop screen hands it over. Never in Error().
+	Secret string `json:"-"`
+}
+
+// SecretLines hand over a secret added before the stop (empty when none).
+func (e *ApplyError) SecretLines() []string {
+	if e.Secret == "" {
+		return nil
+	}
+	return []string{
+		"A client secret was added before the stop. Microsoft shows its value only once; save it now:",
+		"  " + e.Secret,
+		"(A resumed run that cannot find this value in the setup's files adds a new secret; this one stays on the app.)",
+	}
 }
 
 func (e *ApplyError) Error() string { return "applying the changes stopped: " + e.Err.Error() }

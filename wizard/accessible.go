@@ -68,7 +68,7 @@ func runAccessible(ctx context.Context, e steps.Engine, o Options) (steps.Outcom
 		err = fmt.Errorf("%w: %w", ErrAborted, steps.ErrDeclined)
 	case errors.As(err, &ae) && ae.Interrupted():
 		err = &Stopped{Apply: ae}
-		fmt.Fprintln(o.Out, strings.Join(ae.ResumeHelp(), "\n"))
+		fmt.Fprintln(o.Out, strings.Join(append(ae.ResumeHelp(), ae.SecretLines()...), "\n"))
 	case errors.Is(err, ErrAborted) || errors.Is(err, huh.ErrUserAborted) || errors.Is(err, context.Canceled):
 		err = ErrAborted
 	}

@@ -117,6 +117,9 @@ func (m *Model) mainView() string {
 		var ae *steps.ApplyError
 		if errors.As(m.failure, &ae) {
 			b.WriteString(strings.Join(ae.ResumeHelp(), "\n") + "\n\n")
+			if lines := ae.SecretLines(); len(lines) > 0 {
+				b.WriteString(s.Warn.Render(strings.Join(lines, "\n")) + "\n\n")
+			}
 		}
 		if m.committed {
 			b.WriteString(s.Dim.Render("Press Enter to quit.") + "\n")
@@ -129,6 +132,9 @@ func (m *Model) mainView() string {
 		var st *Stopped
 		if errors.As(m.err, &st) {
 			b.WriteString(strings.Join(st.Apply.ResumeHelp(), "\n") + "\n\n")
+			if lines := st.Apply.SecretLines(); len(lines) > 0 {
+				b.WriteString(s.Warn.Render(strings.Join(lines, "\n")) + "\n\n")
+			}
 		}
 		b.WriteString(s.Dim.Render("Press Enter to quit.") + "\n")
 	}

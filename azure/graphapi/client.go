@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -39,6 +40,8 @@ type TokenSource func(ctx context.Context) (string, error)
 // Event is one progress line the wizard can show: an action starting, or a
 // wait before the next attempt ("Waiting for replication (attempt 3, 4s)…").
 type Event struct {
+	// Action names the request; an event with Attempt 1 and Wait 0 says a
+	// change is starting.
 	Action  string
 	Attempt int           // the attempt about to be made, from 1
 	Wait    time.Duration // 0 when the action starts now
@@ -80,11 +83,29 @@ var backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 *
 
 // Client talks to Graph v1.0 of one cloud.
 type Client struct {
-	// SDK is the typed msgraph-sdk-go client on the same adapter.
-	SDK     *msgraphsdk.GraphServiceClient
 	adapter *msgraphsdk.GraphRequestAdapter
 	base    string
 	opts    Options
+	sdkOnce sync.Once
+	sdk     *msgraphsdk.GraphServiceClient
+}
+
+// sdkInit serialises the typed client's construction: msgraph-sdk-go's
+// constructor writes kiota's package-global serializer registries and
+// backing-store factory. Call and Do never need them (raw JSON in, the
+// native response out), so mailoauth itself never builds the typed client
+// and two clients in one process cannot race on those globals.
+var sdkInit sync.Mutex
+
+// SDK is the typed msgraph-sdk-go client on the same adapter, built on
+// first use.
+func (c *Client) SDK() *msgraphsdk.GraphServiceClient {
+	c.sdkOnce.Do(func() {
+		sdkInit.Lock()
+		defer sdkInit.Unlock()
+		c.sdk = msgraphsdk.NewGraphServiceClient(c.adapter)
+	})
+	return c.sdk
 }
 
 // BaseURL is Graph's v1.0 URL the client uses.
@@ -134,7 +155,7 @@ func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Cli
 	}
 	base := c.GraphV1()
 	adapter.SetBaseUrl(base)
-	return &Client{SDK: msgraphsdk.NewGraphServiceClient(adapter), adapter: adapter, base: base, opts: opts}, nil
+	return &Client{adapter: adapter, base: base, opts: opts}, nil
 }
 
 // tokenProvider hands the Graph token only to the cloud's own hosts over https.
@@ -313,6 +334,10 @@ func (c *Client) requestInfo(r Request) (*abs.RequestInformation, error) {
 // *Error with GaveUp set. out, when not nil, receives the JSON body.
 func (c *Client) Call(ctx context.Context, r Request, out any) error {
 	start := time.Now()
+	if r.Action != "" && r.Method != http.MethodGet {
+		// A change starting: the wizard shows it while it runs.
+		c.emit(Event{Action: r.Action, Attempt: 1})
+	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err

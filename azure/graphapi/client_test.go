@@ -76,7 +76,7 @@ func TestCallReadsThroughSDKAdapter(t *testing.T) {
 		t.Fatalf("organization = %+v", org)
 	}
 	// The typed SDK shares the adapter (token provider, allowed hosts).
-	me, err := e.g.SDK.Me().Get(context.Background(), nil)
+	me, err := e.g.SDK().Me().Get(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestCallReadsThroughSDKAdapter(t *testing.T) {
 // TestTypedSDKErrorIsReadNilSafe reads a 404 from a typed call.
 func TestTypedSDKErrorIsReadNilSafe(t *testing.T) {
 	e := newEnv(t, time.Minute)
-	_, err := e.g.SDK.Applications().ByApplicationId("00000000-0000-0000-0000-00000000dead").Get(context.Background(), nil)
+	_, err := e.g.SDK().Applications().ByApplicationId("00000000-0000-0000-0000-00000000dead").Get(context.Background(), nil)
 	ge, ok := GraphError(err)
 	if !ok || ge.Status != 404 || ge.Code != "Request_ResourceNotFound" {
 		t.Fatalf("GraphError(%v) = %+v, %v", err, ge, ok)
