@@ -23,6 +23,7 @@ type testEngine struct {
 	exported []ExportInput
 	findings []Finding
 	failTest map[catalog.Protocol]string // protocol → cause
+	signIns  int
 }
 
 func newTestEngine() *testEngine { return &testEngine{} }
@@ -35,6 +36,9 @@ var testTenant = Tenant{
 }
 
 func (e *testEngine) SignIn(ctx context.Context, show func(DeviceCode)) (Tenant, error) {
+	e.mu.Lock()
+	e.signIns++
+	e.mu.Unlock()
 	show(DeviceCode{UserCode: "ABCD-EFGH", VerificationURL: "https://microsoft.com/devicelogin", ExpiresAt: time.Now().Add(15 * time.Minute)})
 	return testTenant, ctx.Err()
 }

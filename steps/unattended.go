@@ -61,6 +61,9 @@ type Asker func(q Question, initial string) (string, error)
 // prints the Outcome (--json) on stdout. It returns the outcome so far
 // with the error.
 func RunUnattended(ctx context.Context, a Answers, e Engine, out io.Writer) (Outcome, error) {
+	if err := Precheck(a); err != nil {
+		return Outcome{}, err
+	}
 	return Drive(ctx, NewState(a), e, Shell{Out: out})
 }
 

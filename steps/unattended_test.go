@@ -267,3 +267,30 @@ func TestUnattendedAppNameFromAnswersFindsApp(t *testing.T) {
 		t.Errorf("log does not say update:\n%s", log)
 	}
 }
+
+// A missing answer is reported before the administrator is asked to sign in.
+func TestUnattendedMissingAnswerBeforeSignIn(t *testing.T) {
+	for _, c := range []struct {
+		yaml, flag, key string
+	}{
+		{"mailboxes: helpdesk@contoso.com\n", "--product", "product"},
+		{"product: monitor-erp\nmailboxes: helpdesk@contoso.com\n", "--method", "method"},
+		{"product: extraview\nmailboxes: helpdesk@contoso.com\n", "--extraview-url", "extraview_url"},
+		{"product: email-this-issue\nmailboxes: helpdesk@contoso.com\n", "--callback-url", "callback_url"},
+		{"product: agiloft\n", "--mailboxes", "mailboxes"},
+	} {
+		a, err := ParseAnswers([]byte(c.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newTestEngine()
+		_, err = RunUnattended(context.Background(), a, e, io.Discard)
+		var missing *MissingError
+		if !errors.As(err, &missing) || missing.Key != c.key || !strings.Contains(err.Error(), c.flag) {
+			t.Errorf("%q: error %v, want one naming %s / %s", c.yaml, err, c.flag, c.key)
+		}
+		if e.signIns != 0 {
+			t.Errorf("%q: the admin was asked to sign in before the missing answer was reported", c.yaml)
+		}
+	}
+}
