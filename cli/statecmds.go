@@ -298,7 +298,7 @@ func runExport(ctx context.Context, args []string, io IO) error {
 			return err
 		}
 		if in.Secret == "" {
-			fmt.Fprintln(io.Err, "No secret given: the files get a placeholder where the secret goes (the state file never holds it).")
+			fmt.Fprintln(io.Err, "No secret given (the state file never holds it): files that already hold it are kept, new ones get a placeholder.")
 		}
 	}
 	files, err := export.Write(in, export.Options{OutDir: outDir, NoSecret: noSecret || in.Secret == "", Force: force, Confirm: confirmer(io)})

@@ -68,8 +68,21 @@ func TestExportFromState(t *testing.T) {
 	}
 	var res map[string]any
 	decodeJSON(t, r.out, &res)
-	if got := secretOf(t, out); got != export.SecretPlaceholder {
-		t.Errorf("settings.json client_secret %q, want the placeholder", got)
+	// The files that hold the secret are its only copy: they are kept.
+	if got := secretOf(t, out); got != secret {
+		t.Errorf("settings.json client_secret %q, want the secret kept", got)
+	}
+	if !strings.Contains(r.out, "kept: it holds the client secret") {
+		t.Errorf("export did not say it kept the secret files:\n%s", r.out)
+	}
+	// Into a new folder, the files get the placeholder.
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	r = runMain(t, ctx, nil, env{}, "", exportArgs(s, "--state", statePath, "--out", fresh)...)
+	if r.code != ExitOK {
+		t.Fatalf("export to a new folder: exit %d\n%s", r.code, r.err)
+	}
+	if got := secretOf(t, fresh); got != export.SecretPlaceholder {
+		t.Errorf("new folder: settings.json client_secret %q, want the placeholder", got)
 	}
 	if strings.Contains(r.err, "Client secret value") || strings.Contains(string(mustRead(t, filepath.Join(out, "settings.json"))), "typed-secret") {
 		t.Errorf("export prompted for the secret when not interactive:\n%s", r.err)

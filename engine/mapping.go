@@ -203,6 +203,8 @@ func statusNote(status string) string {
 		return " (unchanged)"
 	case "skipped-modified":
 		return " (kept: you changed it; --force overwrites)"
+	case "kept-secret":
+		return " (kept: it holds the client secret and none was given; --force overwrites)"
 	}
 	return ""
 }

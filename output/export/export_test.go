@@ -559,3 +559,46 @@ func BenchmarkWriteUnchanged(b *testing.B) {
 		}
 	}
 }
+
+// Entra shows a secret once: an export without it (mailoauth export with no
+// secret given, --no-secret) keeps the files that hold it instead of
+// replacing the only copy with the placeholder; Force replaces them.
+func TestExportWithoutSecretKeepsTheFilesThatHoldIt(t *testing.T) {
+	c := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}
+	in := c.input(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	if _, err := Write(in, Options{OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	secret := in.Secret
+	in.Secret = ""
+	in.GeneratedAt = in.GeneratedAt.Add(time.Hour) // every file would change
+	files, err := Write(in, Options{OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, f := range files {
+		data, _ := os.ReadFile(f.Path)
+		switch f.Status {
+		case "kept-secret":
+			kept++
+			if !strings.Contains(string(data), secret) {
+				t.Errorf("%s kept but lost the secret", f.Path)
+			}
+		case "written":
+			if strings.Contains(string(data), SecretPlaceholder) && !strings.HasSuffix(f.Path, "manifest.json") {
+				t.Errorf("%s replaced the secret with the placeholder", f.Path)
+			}
+		}
+	}
+	if kept != 4 {
+		t.Errorf("kept %d secret files, want 4 (settings.md, settings.html, settings.json, .env): %+v", kept, files)
+	}
+	files, _ = Write(in, Options{OutDir: dir, Force: true})
+	for _, f := range files {
+		if f.Status == "kept-secret" {
+			t.Errorf("Force: %s still kept", f.Path)
+		}
+	}
+}

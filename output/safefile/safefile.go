@@ -41,6 +41,11 @@ const (
 	// wrote it (or mailoauth never wrote it) and the caller did not agree to
 	// overwrite it.
 	SkippedModified Status = "skipped-modified"
+	// KeptSecret: the file holds the secret mailoauth wrote into it and
+	// the new content has none (no secret was given this time). Entra
+	// shows a secret only once, so that file may be its only copy: it is
+	// kept unless the caller forces the write.
+	KeptSecret Status = "kept-secret"
 )
 
 // secretMarker replaces each secret occurrence before hashing.
@@ -197,6 +202,9 @@ func (f *Folder) Put(name string, data []byte, secret string, mode os.FileMode) 
 		}
 		if !f.ours(name, current) && !f.opts.Force && (f.opts.Confirm == nil || !f.opts.Confirm(path)) {
 			return SkippedModified, nil
+		}
+		if old, ok := f.rec.Files[name]; ok && len(old.SecretSpans) > 0 && len(newEntry.SecretSpans) == 0 && !f.opts.Force && f.ours(name, current) {
+			return KeptSecret, nil
 		}
 	}
 	if err := WriteAtomic(path, data, mode); err != nil {
