@@ -28,7 +28,7 @@ const (
 	appObjID  = "c2a7e913-5b0d-4f6e-8a14-3d9b72e6f051"
 	spID      = "f6b1d8c4-2e9a-47b3-b5c0-9a4e1d7f3268"
 	secretKey = "0e4c2b7a-91d3-4f58-a6e0-b3c5d9f71a24"
-	secret    = "Xy7~Q8.aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456"
+	secret    = "Xy7~Q8.golden-fixture-only_0"
 )
 
 type goldenCase struct {

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const secret = "Xy7~Q8.aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456"
+const secret = "Xy7~Q8.golden-fixture-only_0"
 
 func mode(t *testing.T, path string) os.FileMode {
 	t.Helper()
