@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -38,12 +37,6 @@ func FuzzGraphFilter(f *testing.F) {
 			}
 		}
 	})
-}
-
-var fuzzSim struct {
-	once sync.Once
-	s    *Server
-	tok  string
 }
 
 // FuzzIdentityAndGraph sends arbitrary paths and form bodies to the running

@@ -74,6 +74,9 @@ func checkIMAP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeo
 		if caps, tagged, err = imapCommand(w, "A3", "CAPABILITY"); err != nil {
 			return broken(w, "capability", err)
 		}
+		if !imapOK(tagged, "A3") {
+			return refused("capability", tagged)
+		}
 	}
 	w.step = "auth"
 	if !hasWord(caps, "AUTH=XOAUTH2") {

@@ -193,7 +193,7 @@ func listAll[T any](ctx context.Context, r *reader, path string, notFoundToo boo
 		if page.NextLink != "" {
 			base := r.g.BaseURL()
 			if !strings.HasPrefix(page.NextLink, base) {
-				return nil, fmt.Errorf("Graph's next page link %q is not under %s", page.NextLink, base)
+				return nil, fmt.Errorf("graph's next page link %q is not under %s", page.NextLink, base)
 			}
 			path = strings.TrimPrefix(page.NextLink, base)
 		}

@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 )
 
@@ -125,27 +123,8 @@ func (s *State) MarkDone(step string) {
 	}
 }
 
-// DefaultDir is the output folder for an app: ./mailoauth-out/<app name>.
-func DefaultDir(appName string) string {
-	return filepath.Join("mailoauth-out", SafeName(appName))
-}
-
-// DefaultPath is the state file's default location.
-func DefaultPath(appName string) string { return filepath.Join(DefaultDir(appName), "state.json") }
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// SafeName turns an app display name into a folder name.
-func SafeName(name string) string {
-	s := strings.Trim(unsafeChars.ReplaceAllString(strings.TrimSpace(name), "-"), "-.")
-	if s == "" {
-		return "app"
-	}
-	if len(s) > 80 {
-		s = s[:80]
-	}
-	return s
-}
+// The output folder (state file and exported settings together) is named
+// by output/export.DefaultOutDir; the command line passes the path in.
 
 // ErrNotFound is returned by Load when there is no state file yet.
 var ErrNotFound = errors.New("no state file")

@@ -58,11 +58,3 @@ func TestLoadRejectsGarbageAndFutureVersions(t *testing.T) {
 		t.Fatal("future version accepted")
 	}
 }
-
-func TestSafeName(t *testing.T) {
-	for in, want := range map[string]string{"ExtraView Mail": "ExtraView-Mail", "../../etc": "etc", "": "app", "a/b\\c": "a-b-c"} {
-		if got := SafeName(in); got != want {
-			t.Errorf("SafeName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -288,7 +288,7 @@ func (v *view) manifest() ([]byte, error) {
 			d.RequiredResourceAccess = append(d.RequiredResourceAccess, resourceAccess{ResourceAppID: p.Resource.AppID})
 		}
 		if p.FallbackID == "" {
-			return nil, fmt.Errorf("Permissions: %s has no ID; accepted form: permissions resolved from the tenant or catalog.Known", p)
+			return nil, fmt.Errorf("permissions: %s has no ID; accepted form: permissions resolved from the tenant or catalog.Known", p)
 		}
 		ra := &d.RequiredResourceAccess[i]
 		ra.ResourceAccess = append(ra.ResourceAccess, access{ID: p.FallbackID, Type: string(p.Kind)})

@@ -43,11 +43,10 @@ func ewsBody(op, impersonate, folderMailbox string) string {
 }
 
 type ewsResult struct {
-	status  int
-	header  http.Header
-	body    string
-	parsed  ewsParsed
-	faultOK bool
+	status int
+	header http.Header
+	body   string
+	parsed ewsParsed
 }
 
 // ewsParsed is what a client reads from an EWS response.
