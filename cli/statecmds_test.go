@@ -207,14 +207,21 @@ func TestTestCommandFromState(t *testing.T) {
 		t.Errorf("test without the password: exit %d, want 2 naming MAILOAUTH_TEST_PASSWORD\n%s", r.code, r.err)
 	}
 
-	// App-only EWS: the secret comes from the environment only.
+	// App-only EWS: the secret comes from the environment, else from the
+	// setup's own settings.json (matched by key ID); nowhere: a usage error.
 	ccOut := filepath.Join(t.TempDir(), "cc")
 	setupDone(t, s, nil, ccOut, "--product", "generic", "--method", "client-credentials", "--protocols", "ews", "--mailboxes", testMailbox)
 	secret := secretOf(t, ccOut)
 	state = filepath.Join(ccOut, "state.json")
 	r = runMain(t, ctx, s, env{}, "", cmdArgs(s, "test", "--state", state, "--json")...)
+	if r.code != ExitOK {
+		t.Errorf("test with the secret in the setup's settings.json: exit %d\n%s", r.code, r.err)
+	}
+	noSecretOut := filepath.Join(t.TempDir(), "cc-nosecret")
+	setupDone(t, s, nil, noSecretOut, "--product", "generic", "--method", "client-credentials", "--protocols", "ews", "--mailboxes", testMailbox, "--app-name", "no secret kept", "--no-secret")
+	r = runMain(t, ctx, s, env{}, "", cmdArgs(s, "test", "--state", filepath.Join(noSecretOut, "state.json"), "--json")...)
 	if r.code != ExitUsage || !strings.Contains(r.err, "MAILOAUTH_CLIENT_SECRET") {
-		t.Errorf("test without the secret: exit %d, want 2 naming MAILOAUTH_CLIENT_SECRET\n%s", r.code, r.err)
+		t.Errorf("test without the secret anywhere: exit %d, want 2 naming MAILOAUTH_CLIENT_SECRET\n%s", r.code, r.err)
 	}
 	sec := env{"MAILOAUTH_CLIENT_SECRET": secret}
 	r = runMain(t, ctx, s, sec, "", cmdArgs(s, "test", "--state", state, "--json")...)

@@ -17,10 +17,16 @@ import (
 // it back, accepting it only when its key ID is the one the state records,
 // so the login test and the rewritten files keep a working secret.
 func (e *Live) recoveredSecret(d steps.Draft, st *state.State) (string, bool) {
+	return SecretFromFolder(e.outDirFor(d.AppName), st)
+}
+
+// SecretFromFolder reads the client secret a setup wrote into dir's
+// settings.json, if its key ID is the one the state file records.
+func SecretFromFolder(dir string, st *state.State) (string, bool) {
 	if st == nil || st.Secret == nil || st.Secret.KeyID == "" {
 		return "", false
 	}
-	raw, err := os.ReadFile(filepath.Join(e.outDirFor(d.AppName), export.SettingsJSON))
+	raw, err := os.ReadFile(filepath.Join(dir, export.SettingsJSON))
 	if err != nil {
 		return "", false
 	}
