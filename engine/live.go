@@ -257,26 +257,20 @@ func (e *Live) CheckMailbox(ctx context.Context, address string) (steps.MailboxI
 	if err != nil {
 		return steps.MailboxInfo{}, err
 	}
-	p := provision.Plan{Tenant: e.tenantID(), DisplayName: "mailoauth mailbox check", Flow: catalog.AuthCode, Mailboxes: []string{address}}
-	in, err := provision.Preflight(ctx, g, p, nil)
+	e.mu.Lock()
+	domains := append([]string(nil), e.tenantT.Domains...)
+	e.mu.Unlock()
+	in, err := provision.InspectMailboxes(ctx, g, domains, []string{address})
 	if err != nil {
 		return steps.MailboxInfo{}, err
 	}
 	info := steps.MailboxInfo{Address: address}
-	for _, mb := range in.Mailboxes {
-		if !strings.EqualFold(mb.Address, address) {
-			continue
-		}
-		info.Exists = mb.Found
-		info.Licensed = mb.ExchangePlan != ""
+	if len(in.Mailboxes) == 1 {
+		mb := in.Mailboxes[0]
+		info.Exists, info.Licensed, info.Shared = mb.Found, mb.ExchangePlan != "", mb.LikelyShared()
 	}
 	for _, f := range in.Findings {
-		if strings.Contains(strings.ToLower(f.Message), strings.ToLower(address)) {
-			if strings.Contains(strings.ToLower(f.Message), "shared") {
-				info.Shared = true
-			}
-			info.Warnings = append(info.Warnings, f.Message)
-		}
+		info.Warnings = append(info.Warnings, f.Message)
 	}
 	return info, nil
 }

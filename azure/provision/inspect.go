@@ -65,7 +65,14 @@ type Mailbox struct {
 	Found   bool   `json:"found"`
 	// ExchangePlan is the Exchange Online service plan found, if any.
 	ExchangePlan string `json:"exchange_plan,omitempty"`
+	// SignInBlocked is the account's accountEnabled=false, as Microsoft
+	// creates the accounts of shared mailboxes.
+	SignInBlocked bool `json:"sign_in_blocked,omitempty"`
 }
+
+// LikelyShared: no Exchange licence and sign-in blocked is how a shared
+// mailbox looks through Graph (Graph itself cannot tell; Exchange can).
+func (m Mailbox) LikelyShared() bool { return m.Found && m.ExchangePlan == "" && m.SignInBlocked }
 
 // Inspection is everything read before a change: the pre-flight findings
 // and the current state of the app, its service principal and its consent.
@@ -436,6 +443,7 @@ func findUser(ctx context.Context, r *reader, mb *Mailbox) error {
 		return err
 	}
 	mb.Found, mb.UserID, mb.UPN = true, u.ID, u.UserPrincipalName
+	mb.SignInBlocked = u.AccountEnabled != nil && !*u.AccountEnabled
 	return nil
 }
 
@@ -540,7 +548,17 @@ func judge(in *Inspection, p Plan) {
 		in.Permissions = append(in.Permissions, ResolvedPermission{Permission: perm, ID: id, ResourceSPID: res.ID})
 	}
 
-	// Mailboxes.
+	judgeMailboxes(in)
+
+	// What the existing app has that the plan does not need.
+	if in.app != nil {
+		in.Findings = append(in.Findings, Finding{Info, "app-exists", fmt.Sprintf("App registration %q exists (client ID %s); it will be updated, not duplicated.", in.app.DisplayName, in.app.AppID), ""})
+	}
+}
+
+// judgeMailboxes adds the findings about the mailboxes: unverified domain,
+// no such user (licences were judged as they were read).
+func judgeMailboxes(in *Inspection) {
 	verified := map[string]bool{}
 	for _, d := range in.Domains {
 		verified[strings.ToLower(d)] = true
@@ -554,11 +572,38 @@ func judge(in *Inspection, p Plan) {
 			in.Findings = append(in.Findings, Finding{Blocker, "mailbox-user-missing", fmt.Sprintf("No user %s exists in this tenant.", mb.Address), "Check the spelling, or create the user (or shared mailbox) first."})
 		}
 	}
+}
 
-	// What the existing app has that the plan does not need.
-	if in.app != nil {
-		in.Findings = append(in.Findings, Finding{Info, "app-exists", fmt.Sprintf("App registration %q exists (client ID %s); it will be updated, not duplicated.", in.app.DisplayName, in.app.AppID), ""})
+// InspectMailboxes checks mailboxes only (each user, then its Exchange
+// licence: two read rounds), judged as Preflight judges them against the
+// tenant's verified domains. The wizard checks each address as it is
+// typed with it, without re-reading the tenant and its resource APIs.
+func InspectMailboxes(ctx context.Context, g *graphapi.Client, domains, addresses []string) (*Inspection, error) {
+	in := &Inspection{Domains: domains, grants: map[string]*permissionGrant{}, resources: map[string]*servicePrincipal{}, roleIDs: map[string]bool{}}
+	r := &reader{g: g, in: in}
+	in.Mailboxes = make([]Mailbox, len(addresses))
+	for i, addr := range addresses {
+		if !ValidEmail(addr) {
+			return nil, &FieldError{Field: "mailbox", Value: addr, Problem: "is not an email address", Accepted: "name@domain, e.g. helpdesk@contoso.com"}
+		}
+		i, addr := i, addr
+		in.Mailboxes[i].Address = addr
+		r.goRun(func() error { return findUser(ctx, r, &in.Mailboxes[i]) })
 	}
+	if err := r.round(); err != nil {
+		return nil, err
+	}
+	for i := range in.Mailboxes {
+		mb := &in.Mailboxes[i]
+		if mb.Found {
+			r.goRun(func() error { return readLicence(ctx, r, mb) })
+		}
+	}
+	if err := r.round(); err != nil {
+		return nil, err
+	}
+	judgeMailboxes(in)
+	return in, nil
 }
 
 func lookupPermission(res *servicePrincipal, perm catalog.Permission) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
+	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/sim"
 )
@@ -996,4 +997,40 @@ func TestAppCreateServerErrorNoDuplicate(t *testing.T) {
 		t.Fatalf("%d apps", len(apps.Value))
 	}
 	verify(t, g, p, eng.reg)
+}
+
+// InspectMailboxes checks addresses in two read rounds, with the same
+// findings as pre-flight: found and licensed, shared (no licence: a
+// warning), unknown (a blocker), unverified domain (a warning).
+func TestInspectMailboxes(t *testing.T) {
+	e := newEnv(t, envOpts{needs: signin.Needs{ReadUsers: true}})
+	g := e.client(time.Minute, nil)
+	before := e.graphRequests()
+	in, err := InspectMailboxes(context.Background(), g, []string{"contoso.onmicrosoft.com", "contoso.com"},
+		[]string{"helpdesk@contoso.com", "support@contoso.com", "nobody@contoso.com", "someone@fabrikam.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Mailboxes[0].ExchangePlan == "" || in.Mailboxes[0].LikelyShared() || !in.Mailboxes[1].LikelyShared() || in.Mailboxes[2].Found {
+		t.Fatalf("mailboxes: %+v", in.Mailboxes)
+	}
+	codes := map[string]int{}
+	for _, f := range in.Findings {
+		codes[f.Code]++
+	}
+	if codes["no-exchange-licence"] != 1 || codes["mailbox-user-missing"] != 2 || codes["domain-not-verified"] != 1 {
+		t.Errorf("findings: %+v", in.Findings)
+	}
+	// users (+ mail filter for the missing ones) then licences: no tenant or API reads.
+	if n := e.graphRequests() - before; n > 8 {
+		t.Errorf("%d Graph requests for 4 addresses", n)
+	}
+	// An unlicensed user who may sign in is no shared mailbox: it has no mailbox.
+	un, err := InspectMailboxes(context.Background(), g, nil, []string{"unlicensed@contoso.com"})
+	if err != nil || !un.Mailboxes[0].Found || un.Mailboxes[0].LikelyShared() {
+		t.Errorf("unlicensed user: %+v %v", un, err)
+	}
+	if _, err := InspectMailboxes(context.Background(), g, nil, []string{"not-an-address"}); err == nil || !strings.Contains(err.Error(), "mailbox") {
+		t.Errorf("bad address: %v", err)
+	}
 }
