@@ -60,7 +60,7 @@ func review() Step {
 			r, err := e.Apply(ctx, s.Draft, p.Event)
 			s.Result = r
 			if err != nil {
-				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName, Secret: r.Secret}
+				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName, Secret: r.Secret, CloudFlags: s.Tenant.Cloud.Flags()}
 			}
 			s.Applied = true
 			return nil
@@ -104,6 +104,8 @@ type ApplyError struct {
 	Err       error
 	StateFile string
 	AppName   string
+	// CloudFlags select the cloud again in the printed commands.
+	CloudFlags []string
 	// Secret is a client secret added before the stop: Entra shows its
 	// value only once, so the stop screen hands it over. Never in Error().
 	Secret string `json:"-"`
@@ -134,10 +136,14 @@ func (e *ApplyError) ResumeHelp() []string {
 	if e.StateFile == "" {
 		return []string{"Resume: run again with the same app name " + quote(e.AppName) + ": it finds and updates the app"}
 	}
+	flags := ""
+	if len(e.CloudFlags) > 0 {
+		flags = " " + strings.Join(e.CloudFlags, " ")
+	}
 	return []string{
-		"Resume: mailoauth setup --resume --state " + e.StateFile + " (or run again with the same app name " + quote(e.AppName) + ")",
+		"Resume: mailoauth setup --resume --state " + e.StateFile + flags + " (or run again with the same app name " + quote(e.AppName) + ")",
 		"State file: " + e.StateFile,
-		"Undo: mailoauth delete --state " + e.StateFile,
+		"Undo: mailoauth delete --state " + e.StateFile + flags,
 	}
 }
 

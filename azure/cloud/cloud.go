@@ -340,6 +340,24 @@ func (c Cloud) Apply(o Overrides) (Cloud, error) {
 	return c, nil
 }
 
+// Flags are the command-line flags that select this cloud again, for the
+// commands mailoauth prints (resume, delete): none for the global cloud,
+// --cloud NAME for a national one, every endpoint for a custom one.
+func (c Cloud) Flags() []string {
+	switch c.Name {
+	case "", "global":
+		return nil
+	case "custom":
+		out := []string{"--cloud", "custom", "--authority", c.AuthorityHost, "--graph-url", c.GraphURL,
+			"--imap", c.IMAP.Addr(), "--pop", c.POP.Addr(), "--smtp", c.SMTP.Addr(), "--ews-url", c.EWSURL}
+		if c.CAFile != "" {
+			out = append(out, "--ca-file", c.CAFile)
+		}
+		return out
+	}
+	return []string{"--cloud", c.Name}
+}
+
 // ParseHostPort splits host:port and checks the port.
 func ParseHostPort(s string) (string, int, error) {
 	host, p, err := net.SplitHostPort(strings.TrimSpace(s))

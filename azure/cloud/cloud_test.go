@@ -104,3 +104,26 @@ func FuzzParseHostPort(f *testing.F) {
 		}
 	})
 }
+
+func TestFlagsSelectTheCloudAgain(t *testing.T) {
+	if f := Global().Flags(); f != nil {
+		t.Errorf("global: %v", f)
+	}
+	if f := strings.Join(USGovHigh().Flags(), " "); f != "--cloud usgov-high" {
+		t.Errorf("usgov-high: %s", f)
+	}
+	lab, err := Global().Apply(Overrides{Authority: "https://127.0.0.1:9443", GraphURL: "https://127.0.0.1:9444", IMAP: "127.0.0.1:1993"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Name = "custom"
+	f := strings.Join(lab.Flags(), " ")
+	if !strings.Contains(f, "--cloud custom --authority https://127.0.0.1:9443 --graph-url https://127.0.0.1:9444 --imap 127.0.0.1:1993") {
+		t.Errorf("custom: %s", f)
+	}
+	// The flags parse back into the same endpoints.
+	back, err := Global().Apply(Overrides{Authority: lab.AuthorityHost, GraphURL: lab.GraphURL, IMAP: lab.IMAP.Addr(), POP: lab.POP.Addr(), SMTP: lab.SMTP.Addr(), EWSURL: lab.EWSURL})
+	if err != nil || back.IMAP != lab.IMAP || back.AuthorityHost != lab.AuthorityHost {
+		t.Errorf("round trip: %+v %v", back, err)
+	}
+}
