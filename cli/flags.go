@@ -20,7 +20,7 @@ func newFlagSet(name, summary string, io IO) *flag.FlagSet {
 	fs.SetOutput(io.Err)
 	fs.Usage = func() {
 		fmt.Fprintf(io.Err, "%s\n\nUsage: mailoauth %s [flags]\n\nFlags:\n", summary, name)
-		fs.PrintDefaults()
+		printFlags(io.Err, fs)
 	}
 	return fs
 }
@@ -122,4 +122,20 @@ func (c *cloudFlags) cloud() (cloud.Cloud, error) {
 		return cloud.Cloud{}, &UsageError{Msg: err.Error()}
 	}
 	return out, nil
+}
+
+// printFlags lists the flags in the --name form the README and every
+// message use (flag.PrintDefaults writes -name).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
+	})
 }
