@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -439,6 +440,19 @@ func (v *view) ewsHost() string {
 		s = s[:i]
 	}
 	return s
+}
+
+// ewsHostPort splits the EWS endpoint for products that take the host and
+// the port in separate fields (Agiloft): Microsoft's is 443.
+func (v *view) ewsHostPort() (string, string) {
+	u, err := url.Parse(v.in.Cloud.EWSURL)
+	if err != nil || u.Hostname() == "" {
+		return v.ewsHost(), "443"
+	}
+	if p := u.Port(); p != "" {
+		return u.Hostname(), p
+	}
+	return u.Hostname(), "443"
 }
 
 func (v *view) expiry() string {

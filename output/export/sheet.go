@@ -266,13 +266,14 @@ func (v *view) genesysSections() []section {
 }
 
 func (v *view) agiloftSections() []section {
+	ewsHost, ewsPort := v.ewsHostPort()
 	server := section{
 		Title: "Agiloft: Setup → Email and SMS → Configure Inbound Email → (edit or new account) → Server tab",
 		Fields: []field{
 			{Name: "Protocol", Value: "IMAP", Note: "Agiloft's choice for an EWS address"},
-			{Name: "Address", Value: "EWS:" + v.ewsHost() + "/ews/Exchange.asmx"},
+			{Name: "Address", Value: "EWS:" + ewsHost + "/ews/Exchange.asmx"},
 			{Name: "SSL/TLS connection", Value: "enabled"},
-			{Name: "Custom port", Value: "443"},
+			{Name: "Custom port", Value: ewsPort},
 		},
 	}
 	account := section{
