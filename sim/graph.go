@@ -427,36 +427,59 @@ func parseFilter(f string) ([]filterTerm, *graphError) {
 	return terms, nil
 }
 
-// checkFilter refuses filter properties the collection does not support,
-// whether or not any object would be tested against them.
-func checkFilter(terms []filterTerm, allowed ...string) *graphError {
-	for _, t := range terms {
-		ok := false
-		for _, a := range allowed {
-			if strings.EqualFold(t.prop, a) {
-				ok = true
-			}
-		}
-		if !ok {
-			return errUnsupportedQuery()
-		}
-	}
-	return nil
+// filterProp is one property a collection's $filter may name.
+type filterProp[T any] struct {
+	name string
+	get  func(T) string
 }
 
-// matchFilter applies filter terms to an object through a property getter;
-// an unknown property is an unsupported query.
-func matchFilter(terms []filterTerm, get func(prop string) (string, bool)) (bool, *graphError) {
-	for _, t := range terms {
-		v, ok := get(t.prop)
-		if !ok {
-			return false, errUnsupportedQuery()
-		}
-		if !strings.EqualFold(v, t.value) {
-			return false, nil
+func prop[T any](name string, get func(T) string) filterProp[T] { return filterProp[T]{name, get} }
+
+// listMatching answers a collection GET: the items, in the order given,
+// that keep allows and every $filter term matches (case-insensitively),
+// rendered by view, at most $top of them. A filter on a property the
+// collection does not offer is Request_UnsupportedQuery, as Graph says,
+// whether or not any item would be tested.
+func listMatching[T any](q query, items []T, props []filterProp[T], keep func(T) bool, view func(T) any) ([]any, *graphError) {
+	getters := map[string]func(T) string{}
+	for _, p := range props {
+		getters[strings.ToLower(p.name)] = p.get
+	}
+	for _, t := range q.filter {
+		if getters[strings.ToLower(t.prop)] == nil {
+			return nil, errUnsupportedQuery()
 		}
 	}
-	return true, nil
+	out := []any{}
+	for _, it := range items {
+		if keep != nil && !keep(it) {
+			continue
+		}
+		match := true
+		for _, t := range q.filter {
+			if !strings.EqualFold(getters[strings.ToLower(t.prop)](it), t.value) {
+				match = false
+				break
+			}
+		}
+		if !match {
+			continue
+		}
+		out = append(out, view(it))
+		if q.top > 0 && len(out) >= q.top {
+			break
+		}
+	}
+	return out, nil
+}
+
+// inIDOrder lists a map's values in key order, for stable collections.
+func inIDOrder[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 // entity renders an object as Graph JSON with its @odata.context.

@@ -100,35 +100,13 @@ func joinSegs(segs []pathSeg) string {
 func (s *Server) listApps(q query) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := checkFilter(q.filter, "displayName", "appId", "id"); e != nil {
+	out, e := listMatching(q, inIDOrder(s.apps), []filterProp[*application]{
+		prop("displayName", func(a *application) string { return a.DisplayName }),
+		prop("appId", func(a *application) string { return a.AppID }),
+		prop("id", func(a *application) string { return a.ID }),
+	}, func(a *application) bool { return !a.deleted }, func(a *application) any { return appView(a) })
+	if e != nil {
 		return 0, nil, e
-	}
-	var out []any
-	for _, id := range sortedKeys(s.apps) {
-		a := s.apps[id]
-		if a.deleted {
-			continue
-		}
-		ok, e := matchFilter(q.filter, func(p string) (string, bool) {
-			switch strings.ToLower(p) {
-			case "displayname":
-				return a.DisplayName, true
-			case "appid":
-				return a.AppID, true
-			case "id":
-				return a.ID, true
-			}
-			return "", false
-		})
-		if e != nil {
-			return 0, nil, e
-		}
-		if ok {
-			out = append(out, appView(a))
-		}
-		if q.top > 0 && len(out) >= q.top {
-			break
-		}
 	}
 	return 200, collection("applications", out), nil
 }

@@ -306,3 +306,34 @@ func TestGraphMailIsMounted(t *testing.T) {
 		t.Errorf("mail without token: %d %s", resp.StatusCode, b)
 	}
 }
+
+// Every collection honours $filter and $top the same way (one list helper).
+func TestCollectionsFilterAndTop(t *testing.T) {
+	s := startSim(t, Options{})
+	g := adminGraph(t, s)
+	app := newApp(t, g, map[string]any{})
+	grantDelegated(t, g, app, GraphAppID, "User.Read")
+	grantDelegated(t, g, app, EXOAppID, "IMAP.AccessAsUser.All")
+	count := func(path string) int {
+		return len(g.must(200, "GET", path, nil)["value"].([]any))
+	}
+	filter := "?$filter=" + url.QueryEscape("clientId eq '"+app.spID+"'")
+	if n := count("/oauth2PermissionGrants" + filter); n != 2 {
+		t.Errorf("grants of the app: %d, want 2", n)
+	}
+	if n := count("/oauth2PermissionGrants" + filter + "&$top=1"); n != 1 {
+		t.Errorf("grants with $top=1: %d", n)
+	}
+	if n := count("/users?$top=2"); n != 2 {
+		t.Errorf("users with $top=2: %d", n)
+	}
+	if n := count("/applications?$filter=" + url.QueryEscape("appId eq '"+app.appID+"'")); n != 1 {
+		t.Errorf("applications by appId: %d", n)
+	}
+	if n := count("/servicePrincipals?$filter=" + url.QueryEscape("appId eq 'no-such-app'")); n != 0 {
+		t.Errorf("no match: %d", n)
+	}
+	if st, body, _ := g.do("GET", "/servicePrincipals?$filter="+url.QueryEscape("tags eq 'x'"), nil); st != 400 || graphCode(body) != "Request_UnsupportedQuery" {
+		t.Errorf("unsupported filter property: %d %s", st, graphCode(body))
+	}
+}

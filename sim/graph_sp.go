@@ -38,32 +38,13 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 	case n == 1 && m == http.MethodGet:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if e := checkFilter(q.filter, "appId", "displayName", "id"); e != nil {
+		out, e := listMatching(q, inIDOrder(s.sps), []filterProp[*servicePrincipal]{
+			prop("appId", func(sp *servicePrincipal) string { return sp.AppID }),
+			prop("displayName", func(sp *servicePrincipal) string { return sp.DisplayName }),
+			prop("id", func(sp *servicePrincipal) string { return sp.ID }),
+		}, nil, func(sp *servicePrincipal) any { return spView(sp) })
+		if e != nil {
 			return 0, nil, e
-		}
-		var out []any
-		for _, id := range sortedKeys(s.sps) {
-			sp := s.sps[id]
-			ok, e := matchFilter(q.filter, func(p string) (string, bool) {
-				switch strings.ToLower(p) {
-				case "appid":
-					return sp.AppID, true
-				case "displayname":
-					return sp.DisplayName, true
-				case "id":
-					return sp.ID, true
-				}
-				return "", false
-			})
-			if e != nil {
-				return 0, nil, e
-			}
-			if ok {
-				out = append(out, spView(sp))
-			}
-			if q.top > 0 && len(out) >= q.top {
-				break
-			}
 		}
 		return 200, collection("servicePrincipals", out), nil
 	case n == 1 && m == http.MethodPost:
@@ -314,34 +295,19 @@ func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg)
 	case len(segs) == 1 && m == http.MethodGet:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if e := checkFilter(q.filter, "clientId", "resourceId", "consentType", "principalId"); e != nil {
-			return 0, nil, e
-		}
-		var out []any
-		for _, id := range sortedKeys(s.grants) {
-			g := s.grants[id]
-			ok, e := matchFilter(q.filter, func(p string) (string, bool) {
-				switch strings.ToLower(p) {
-				case "clientid":
-					return g.ClientID, true
-				case "resourceid":
-					return g.ResourceID, true
-				case "consenttype":
-					return g.ConsentType, true
-				case "principalid":
-					if g.PrincipalID == nil {
-						return "", true
-					}
-					return *g.PrincipalID, true
+		out, e := listMatching(q, inIDOrder(s.grants), []filterProp[*permissionGrant]{
+			prop("clientId", func(g *permissionGrant) string { return g.ClientID }),
+			prop("resourceId", func(g *permissionGrant) string { return g.ResourceID }),
+			prop("consentType", func(g *permissionGrant) string { return g.ConsentType }),
+			prop("principalId", func(g *permissionGrant) string {
+				if g.PrincipalID == nil {
+					return ""
 				}
-				return "", false
-			})
-			if e != nil {
-				return 0, nil, e
-			}
-			if ok {
-				out = append(out, g)
-			}
+				return *g.PrincipalID
+			}),
+		}, nil, func(g *permissionGrant) any { return g })
+		if e != nil {
+			return 0, nil, e
 		}
 		return 200, collection("oauth2PermissionGrants", out), nil
 	case len(segs) == 1 && m == http.MethodPost:

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"net/http"
-	"strings"
 )
 
 func userJSON(u *user) map[string]any {
@@ -36,33 +35,14 @@ func (s *Server) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (
 		if !c.can(permReadUsers, roleReadUsers) {
 			return 0, nil, errDenied()
 		}
-		if e := checkFilter(q.filter, "userPrincipalName", "mail", "id", "displayName"); e != nil {
+		out, e := listMatching(q, s.users, []filterProp[*user]{
+			prop("userPrincipalName", func(u *user) string { return u.UPN }),
+			prop("mail", mailOf),
+			prop("id", func(u *user) string { return u.ID }),
+			prop("displayName", func(u *user) string { return u.DisplayName }),
+		}, nil, func(u *user) any { return userJSON(u) })
+		if e != nil {
 			return 0, nil, e
-		}
-		var out []any
-		for _, u := range s.users {
-			ok, e := matchFilter(q.filter, func(p string) (string, bool) {
-				switch strings.ToLower(p) {
-				case "userprincipalname":
-					return u.UPN, true
-				case "mail":
-					return mailOf(u), true
-				case "id":
-					return u.ID, true
-				case "displayname":
-					return u.DisplayName, true
-				}
-				return "", false
-			})
-			if e != nil {
-				return 0, nil, e
-			}
-			if ok {
-				out = append(out, userJSON(u))
-			}
-			if q.top > 0 && len(out) >= q.top {
-				break
-			}
 		}
 		return 200, collection("users", out), nil
 	}

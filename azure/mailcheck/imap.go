@@ -33,12 +33,9 @@ func broken(w *wire, step string, err error) result {
 // SELECT INBOX, because a login can succeed and still be unusable
 // ("BAD User is authenticated but not connected.").
 func checkIMAP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeout time.Duration, mailbox, token string) result {
-	if ep.TLS != cloud.ImplicitTLS && ep.TLS != cloud.StartTLS {
-		return result{step: "connect", err: errClearText}
-	}
-	w, err := dial(ctx, ep.Addr(), tlsFor(tlsCfg, ep.Host), ep.TLS == cloud.ImplicitTLS, timeout)
-	if err != nil {
-		return broken(nil, "connect", err)
+	w, fail := connect(ctx, ep, tlsCfg, timeout)
+	if fail != nil {
+		return *fail
 	}
 	defer w.close()
 	w.step = "greeting"

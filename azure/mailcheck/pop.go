@@ -13,12 +13,9 @@ import (
 // checkPOP: TLS, greeting, the two-line AUTH XOAUTH2 Exchange Online
 // requires (the one-line form gets "-ERR Protocol error"), then STAT.
 func checkPOP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeout time.Duration, mailbox, token string) result {
-	if ep.TLS != cloud.ImplicitTLS && ep.TLS != cloud.StartTLS {
-		return result{step: "connect", err: errClearText}
-	}
-	w, err := dial(ctx, ep.Addr(), tlsFor(tlsCfg, ep.Host), ep.TLS == cloud.ImplicitTLS, timeout)
-	if err != nil {
-		return broken(nil, "connect", err)
+	w, fail := connect(ctx, ep, tlsCfg, timeout)
+	if fail != nil {
+		return *fail
 	}
 	defer w.close()
 	w.step = "greeting"

@@ -16,12 +16,9 @@ import (
 // the credentials, an empty line for an error challenge), MAIL FROM and RCPT
 // TO, then QUIT (which drops the transaction), or DATA with a real test message when sendTo is given.
 func checkSMTP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeout time.Duration, mailbox, token, sendTo string) result {
-	if ep.TLS != cloud.ImplicitTLS && ep.TLS != cloud.StartTLS {
-		return result{step: "connect", err: errClearText}
-	}
-	w, err := dial(ctx, ep.Addr(), tlsFor(tlsCfg, ep.Host), ep.TLS == cloud.ImplicitTLS, timeout)
-	if err != nil {
-		return broken(nil, "connect", err)
+	w, fail := connect(ctx, ep, tlsCfg, timeout)
+	if fail != nil {
+		return *fail
 	}
 	defer w.close()
 	w.step = "greeting"

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/mailoauth/mailoauth/azure/cloud"
 )
 
 // errClearText refuses a connection that would carry a token without TLS.
@@ -138,4 +140,19 @@ func hasWord(line, word string) bool {
 		}
 	}
 	return false
+}
+
+// connect opens a check's connection: a clear-text endpoint is refused
+// (a token must never cross the network unencrypted), implicit TLS starts
+// at once, STARTTLS is the caller's after the greeting.
+func connect(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeout time.Duration) (*wire, *result) {
+	if ep.TLS != cloud.ImplicitTLS && ep.TLS != cloud.StartTLS {
+		return nil, &result{step: "connect", err: errClearText}
+	}
+	w, err := dial(ctx, ep.Addr(), tlsFor(tlsCfg, ep.Host), ep.TLS == cloud.ImplicitTLS, timeout)
+	if err != nil {
+		r := broken(nil, "connect", err)
+		return nil, &r
+	}
+	return w, nil
 }
