@@ -257,14 +257,9 @@ func (s *Server) psNewServicePrincipal(c cmdlet) (string, error) {
 }
 
 func (s *Server) psMailboxPermission(c cmdlet, trusteeParam, right string) (string, error) {
-	identity := ""
-	if v, ok := c.take("Identity"); ok {
-		identity = v.text
-	} else if len(c.positional) > 0 {
-		identity = c.positional[0]
-	}
-	if identity == "" {
-		return "", fmt.Errorf("missing an argument for parameter 'Identity'")
+	identity, err := c.identity()
+	if err != nil {
+		return "", err
 	}
 	trustee, err := c.required(strings.TrimPrefix(trusteeParam, "-"))
 	if err != nil {
@@ -308,11 +303,9 @@ func (s *Server) psMailboxPermission(c cmdlet, trusteeParam, right string) (stri
 }
 
 func (s *Server) psSetCASMailbox(c cmdlet) (string, error) {
-	identity := ""
-	if v, ok := c.take("Identity"); ok {
-		identity = v.text
-	} else if len(c.positional) > 0 {
-		identity = c.positional[0]
+	identity, err := c.identity()
+	if err != nil {
+		return "", err
 	}
 	type change struct {
 		param string
@@ -419,14 +412,9 @@ func (s *Server) psSetOrganizationConfig(c cmdlet) (string, error) {
 // wrong-ObjectId pitfall); the mailbox permissions given to that principal
 // go with it.
 func (s *Server) psRemoveServicePrincipal(c cmdlet) (string, error) {
-	identity := ""
-	if v, ok := c.take("Identity"); ok {
-		identity = v.text
-	} else if len(c.positional) > 0 {
-		identity = c.positional[0]
-	}
-	if identity == "" {
-		return "", fmt.Errorf("missing an argument for parameter 'Identity'")
+	identity, err := c.identity()
+	if err != nil {
+		return "", err
 	}
 	if err := c.leftover(); err != nil {
 		return "", err
@@ -463,4 +451,16 @@ func (s *Server) psGetServicePrincipal(c cmdlet) (string, error) {
 		fmt.Fprintf(&b, "%-30s %s %s\n", r.DisplayName, r.ObjectID, r.AppID)
 	}
 	return b.String(), nil
+}
+
+// identity is -Identity, or the first positional argument (Exchange's
+// cmdlets take the identity either way).
+func (c *cmdlet) identity() (string, error) {
+	if v, ok := c.take("Identity"); ok && v.text != "" {
+		return v.text, nil
+	}
+	if len(c.positional) > 0 && c.positional[0] != "" {
+		return c.positional[0], nil
+	}
+	return "", fmt.Errorf("missing an argument for parameter 'Identity'")
 }

@@ -41,7 +41,13 @@ func startWizard(t *testing.T, e steps.Engine, o Options) *driver {
 // waitFor polls the screen until ok, failing with the screen after 10s.
 func (d *driver) waitFor(what string, ok func(screen string) bool) string {
 	d.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return d.waitWithin(10*time.Second, what, ok)
+}
+
+// waitWithin polls the screen until ok, failing with the screen after limit.
+func (d *driver) waitWithin(limit time.Duration, what string, ok func(screen string) bool) string {
+	d.t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		s := d.m.Screen()
 		if ok(s) {

@@ -76,17 +76,7 @@ type simDriver struct{ *driver }
 
 func (d *simDriver) waitLong(what string, ok func(string) bool) string {
 	d.t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		s := d.m.Screen()
-		if ok(s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("timed out waiting for %s; screen:\n%s", what, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return d.waitWithin(45*time.Second, what, ok)
 }
 
 func (d *simDriver) waitTextLong(text string) string {
