@@ -1,8 +1,16 @@
-// Package graphapi is mailoauth's Microsoft Graph client for one cloud: the
-// msgraph-sdk-go request adapter and service client with a bearer-token
+// Package graphapi is mailoauth's Microsoft Graph client for one cloud:
+// msgraph-sdk-go-core's request adapter and middleware (telemetry, URL
+// replace, redirect, compression) on kiota's HTTP pipeline, a bearer-token
 // provider that refuses any host outside the cloud, the cloud's HTTP client
-// (roots, proxy, trace), nil-safe error reading, and a retry loop that waits
-// out directory replication and throttling within a total time bound.
+// (roots, proxy, trace), msgraph-sdk-go's odataerrors model as the error
+// mapping, read nil-safely, and a retry loop that waits out directory
+// replication and throttling within a total time bound.
+//
+// Requests are data (method, path, JSON body) so that a dry run prints
+// exactly what an apply sends. The generated fluent service client
+// (msgraph-sdk-go's root package) is deliberately not linked: nothing used
+// it, and its ~75,000 model symbols made the binary 168 MB (see
+// docs/architecture.md, "Graph client").
 //
 // msgraph-sdk-go's own retry handler (kiota RetryHandler) would retry 429,
 // 503 and 504 up to 3 times with its own delays, invisibly; stacked under
@@ -21,13 +29,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
@@ -83,30 +89,15 @@ var backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 *
 
 // Client talks to Graph v1.0 of one cloud.
 type Client struct {
-	adapter *msgraphsdk.GraphRequestAdapter
+	adapter *msgraphcore.GraphRequestAdapterBase
 	base    string
 	opts    Options
-	sdkOnce sync.Once
-	sdk     *msgraphsdk.GraphServiceClient
 }
 
-// sdkInit serialises the typed client's construction: msgraph-sdk-go's
-// constructor writes kiota's package-global serializer registries and
-// backing-store factory. Call and Do never need them (raw JSON in, the
-// native response out), so mailoauth itself never builds the typed client
-// and two clients in one process cannot race on those globals.
-var sdkInit sync.Mutex
-
-// SDK is the typed msgraph-sdk-go client on the same adapter, built on
-// first use.
-func (c *Client) SDK() *msgraphsdk.GraphServiceClient {
-	c.sdkOnce.Do(func() {
-		sdkInit.Lock()
-		defer sdkInit.Unlock()
-		c.sdk = msgraphsdk.NewGraphServiceClient(c.adapter)
-	})
-	return c.sdk
-}
+// clientOptions leave the service library out of Graph's SdkVersion
+// telemetry header: it then names only graph-go-core, which is what sends
+// the requests ("graph-go-core/1.4.0 (... runtimeEnvironment=go1.26...)").
+var clientOptions = msgraphcore.GraphClientOptions{}
 
 // BaseURL is Graph's v1.0 URL the client uses.
 func (c *Client) BaseURL() string { return c.base }
@@ -141,7 +132,7 @@ func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Cli
 	if err != nil {
 		return nil, err
 	}
-	graphOpts := msgraphsdk.GetDefaultClientOptions()
+	graphOpts := clientOptions
 	mw := append([]khttp.Middleware{msgraphcore.NewGraphTelemetryHandler(&graphOpts), khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs)}, kiotaMW...)
 	parent := hc.Transport
 	if parent == nil {
@@ -149,7 +140,7 @@ func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Cli
 	}
 	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: hc.Timeout}
 
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, graphOpts, nil, nil, httpClient)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +278,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		return nil, fmt.Errorf("%s %s: reading response: %w", r.Method, r.Path, readErr)
 	}
 	if resp.Status >= 400 {
-		ge, _ := explain.ParseGraphBody(resp.Status, resp.Body)
+		ge := errorFromBody(resp.Status, resp.Body)
 		return resp, &Error{Action: r.Action, Method: r.Method, Path: r.Path, Graph: ge, Explanation: explain.GraphFor(ge, r.Op, explain.MailContext{}), RetryAfter: retryAfter(resp.Header)}
 	}
 	return resp, nil

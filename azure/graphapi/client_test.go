@@ -75,22 +75,25 @@ func TestCallReadsThroughSDKAdapter(t *testing.T) {
 	if len(org.Value) != 1 || org.Value[0].ID != e.s.Info().TenantID {
 		t.Fatalf("organization = %+v", org)
 	}
-	// The typed SDK shares the adapter (token provider, allowed hosts).
-	me, err := e.g.SDK().Me().Get(context.Background(), nil)
-	if err != nil {
+	var me struct {
+		UPN string `json:"userPrincipalName"`
+	}
+	// /me goes through msgraph-sdk-go-core's URL-replace middleware too.
+	if err := e.g.Call(context.Background(), Request{Method: "GET", Path: "/me"}, &me); err != nil {
 		t.Fatal(err)
 	}
-	if me.GetUserPrincipalName() == nil || *me.GetUserPrincipalName() != admin {
-		t.Errorf("me = %v", me.GetUserPrincipalName())
+	if me.UPN != admin {
+		t.Errorf("me = %q", me.UPN)
 	}
 }
 
-// TestTypedSDKErrorIsReadNilSafe reads a 404 from a typed call.
-func TestTypedSDKErrorIsReadNilSafe(t *testing.T) {
+// TestErrorReadThroughODataModel reads a 404 through msgraph-sdk-go's
+// odataerrors model, nil-safely.
+func TestErrorReadThroughODataModel(t *testing.T) {
 	e := newEnv(t, time.Minute)
-	_, err := e.g.SDK().Applications().ByApplicationId("00000000-0000-0000-0000-00000000dead").Get(context.Background(), nil)
+	err := e.g.Call(context.Background(), Request{Method: "GET", Path: "/applications/00000000-0000-0000-0000-00000000dead"}, nil)
 	ge, ok := GraphError(err)
-	if !ok || ge.Status != 404 || ge.Code != "Request_ResourceNotFound" {
+	if !ok || ge.Status != 404 || ge.Code != "Request_ResourceNotFound" || ge.Message == "" || ge.RequestID == "" {
 		t.Fatalf("GraphError(%v) = %+v, %v", err, ge, ok)
 	}
 	// An ODataError without a body must not panic (ODataError.Error() would).
@@ -99,6 +102,15 @@ func TestTypedSDKErrorIsReadNilSafe(t *testing.T) {
 	ge, ok = GraphError(empty)
 	if !ok || ge.Status != 502 || ge.Code != http.StatusText(502) {
 		t.Errorf("empty ODataError = %+v %v", ge, ok)
+	}
+	// What the model cannot read keeps the status (a proxy's HTML page).
+	if ge := errorFromBody(502, []byte("<html>Bad gateway</html>")); ge.Status != 502 || ge.Code != http.StatusText(502) {
+		t.Errorf("HTML body = %+v", ge)
+	}
+	// Graph's zone-less innerError.date is kept as sent; details[0].code is read.
+	body := `{"error":{"code":"Request_BadRequest","message":"m","details":[{"code":"NoBackingApplicationObject","message":"x"}],"innerError":{"date":"2026-12-02T06:00:00","request-id":"r1"}}}`
+	if ge := errorFromBody(400, []byte(body)); ge.Code != "Request_BadRequest" || ge.DetailCode != "NoBackingApplicationObject" || ge.Date != "2026-12-02T06:00:00" || ge.RequestID != "r1" {
+		t.Errorf("detail body = %+v", ge)
 	}
 }
 

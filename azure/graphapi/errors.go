@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/mailoauth/mailoauth/azure/explain"
@@ -50,6 +51,29 @@ func GraphError(err error) (*explain.GraphError, bool) {
 		return &explain.GraphError{Status: ae.ResponseStatusCode, Code: http.StatusText(ae.ResponseStatusCode), Message: ae.Message}, true
 	}
 	return nil, false
+}
+
+// errorFromBody maps an error reply through msgraph-sdk-go's odataerrors
+// model, the SDK's own error mapping, read nil-safely by GraphError. A body
+// the model cannot read (not JSON, an HTML page from a proxy) keeps its
+// status with the status text as its code.
+func errorFromBody(status int, body []byte) *explain.GraphError {
+	raw, _ := explain.ParseGraphBody(status, body)
+	node, err := jsonserialization.NewJsonParseNode(body)
+	if err != nil {
+		return raw
+	}
+	v, err := node.GetObjectValue(odataerrors.CreateODataErrorFromDiscriminatorValue)
+	od, ok := v.(*odataerrors.ODataError)
+	if err != nil || !ok || od == nil {
+		return raw
+	}
+	od.ResponseStatusCode = status
+	ge, _ := GraphError(od)
+	// Graph writes innerError.date without a zone and the model reads it in
+	// local time: the text as Graph sent it is the one to show.
+	ge.Date = raw.Date
+	return ge
 }
 
 func deref(s *string) string {
