@@ -55,7 +55,7 @@ func TestSetupJSONAndDebugHTTP(t *testing.T) {
 	if o.Result.AppID == "" || o.TenantID != s.Info().TenantID || o.Test == nil || len(o.Test.Rows) != 1 || !o.Test.Rows[0].OK {
 		t.Fatalf("JSON lacks the app or a passed test: %s", r.out)
 	}
-	for _, progress := range []string{"Sign in", "Created app registration", "Test: 1 of 1"} {
+	for _, progress := range []string{"Sign in", "✓ Created app registration", "Test: 1 of 1"} {
 		if !strings.Contains(r.err, progress) {
 			t.Errorf("progress %q not on stderr:\n%s", progress, r.err)
 		}

@@ -65,7 +65,7 @@ func dryRunText(r *provision.DryRunResult) string {
 			round = req.Round
 			fmt.Fprintf(&b, "Round trip %d:\n", round)
 		}
-		fmt.Fprintf(&b, "  %-6s %s    # %s\n", req.Method, req.URL, req.Action)
+		fmt.Fprintf(&b, "  %-6s %s    # %s\n", req.Method, req.URL, req.Change.Progress())
 		if req.Body != nil {
 			body, _ := json.MarshalIndent(req.Body, "         ", "  ")
 			fmt.Fprintf(&b, "         %s\n", body)

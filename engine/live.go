@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 	"github.com/mailoauth/mailoauth/output/export"
 	"github.com/mailoauth/mailoauth/steps"
 )
@@ -289,55 +289,13 @@ func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error
 	if err != nil {
 		return nil, err
 	}
-	var out []steps.Change
-	for _, c := range dr.Changes {
-		if c.Action == "planned" {
-			continue // listed from the requests below, in words
-		}
-		out = append(out, steps.Change{Action: reviewVerb(c.Action), Object: c.Object, Detail: c.Detail})
-	}
+	// What is already as wanted (keep), then what the apply would send,
+	// each with its typed verb: nothing is parsed back from English.
+	out := append([]steps.Change(nil), dr.Changes...)
 	for _, r := range dr.Requests {
-		verb, object := reviewRequest(r.Method, r.Action)
-		out = append(out, steps.Change{Action: verb, Object: object})
+		out = append(out, r.Change)
 	}
 	return out, nil
-}
-
-// reviewVerb turns provision's past tense into the review's verbs.
-func reviewVerb(a string) string {
-	switch a {
-	case "created":
-		return "create"
-	case "updated":
-		return "update"
-	case "unchanged":
-		return "keep"
-	}
-	return a
-}
-
-// reviewRequest turns a planned request's progress line ("Granting admin
-// consent for ...") into the review's verb and object ("grant", "admin
-// consent for ...").
-func reviewRequest(method, action string) (string, string) {
-	gerunds := []struct{ prefix, verb string }{
-		{"Creating ", "create"}, {"Granting ", "grant"}, {"Assigning ", "assign"}, {"Adding ", "add"},
-		{"Updating ", "update"}, {"Requiring ", "require"}, {"Removing ", "remove"}, {"Deleting ", "delete"},
-	}
-	for _, g := range gerunds {
-		if strings.HasPrefix(action, g.prefix) {
-			return g.verb, strings.TrimPrefix(action, g.prefix)
-		}
-	}
-	switch method {
-	case "POST":
-		return "create", action
-	case "PATCH":
-		return "update", action
-	case "DELETE":
-		return "remove", action
-	}
-	return strings.ToLower(method), action
 }
 
 func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
@@ -369,16 +327,12 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 	res := steps.Result{TenantID: e.tenantID(), AppName: d.AppName, StateFile: statePath}
 	if reg != nil {
 		for _, c := range reg.Changes {
-			line := c.Action + " " + c.Object
-			if c.Detail != "" {
-				line += ": " + c.Detail
-			}
-			progress(steps.Event{Action: capitalize(c.Action) + " " + c.Object, Detail: c.Detail, Done: true})
-			res.Actions = append(res.Actions, line)
+			progress(steps.Event{Action: c.Headline(), Detail: c.Detail, Done: true})
+			res.Actions = append(res.Actions, c.Summary())
 		}
 		res.AppID, res.ObjectID, res.SPObjectID = reg.ClientID, reg.AppObjectID, reg.SPID
 		for _, c := range reg.Changes {
-			if c.Object == "app registration" && c.Action == "created" {
+			if c.Object == "app registration" && c.Action == model.Create {
 				res.Created = true
 			}
 		}
@@ -402,13 +356,6 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 		e.mu.Unlock()
 	}
 	return res, err
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (e *Live) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {

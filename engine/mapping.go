@@ -152,14 +152,9 @@ func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.R
 			in.Permissions = append(in.Permissions, p)
 		}
 		for _, c := range reg.Changes {
-			if c.Action == "unchanged" || c.Action == "skipped" {
-				continue
+			if c.Action.Changes() {
+				in.Created = append(in.Created, c.Summary())
 			}
-			line := capitalize(c.Action) + " " + c.Object
-			if c.Detail != "" {
-				line += ": " + c.Detail
-			}
-			in.Created = append(in.Created, line)
 		}
 	} else {
 		in.Created = r.Actions

@@ -6,6 +6,29 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/internal/model"
+)
+
+// The shared vocabulary lives in internal/model; these names keep the
+// steps' own words for it.
+type (
+	DeviceCode  = model.DeviceCode
+	Severity    = model.Severity
+	Finding     = model.Finding
+	MailboxInfo = model.MailboxInfo
+	Change      = model.Change
+	Verb        = model.Verb
+	Event       = model.Event
+	TestRow     = model.TestRow
+	TestReport  = model.TestReport
+	TestAttempt = model.TestAttempt
+	KeyValue    = model.KeyValue
+)
+
+const (
+	Blocker = model.Blocker
+	Warning = model.Warning
+	Info    = model.Info
 )
 
 // Engine is everything the steps need done in the world: sign-in, reading
@@ -38,15 +61,6 @@ type Engine interface {
 	Export(ctx context.Context, r Result, o ExportInput) (ExportResult, error)
 }
 
-// DeviceCode is what the administrator needs to approve the sign-in.
-type DeviceCode struct {
-	UserCode        string
-	VerificationURL string
-	// Message is the identity platform's own sentence.
-	Message   string
-	ExpiresAt time.Time
-}
-
 // Tenant is who signed in, where.
 type Tenant struct {
 	ID         string
@@ -59,22 +73,6 @@ type Tenant struct {
 	Cloud cloud.Cloud
 }
 
-// Severity ranks a Finding.
-type Severity string
-
-const (
-	Blocker Severity = "blocker" // the setup cannot succeed until it is fixed
-	Warning Severity = "warning" // it may work, but probably not as wanted
-	Info    Severity = "info"
-)
-
-// Finding is one pre-flight observation and what to do about it.
-type Finding struct {
-	Severity Severity `json:"severity"`
-	Text     string   `json:"text"`
-	Fix      string   `json:"fix,omitempty"`
-}
-
 // ExistingApp is an app registration already in the tenant.
 type ExistingApp struct {
 	AppID       string
@@ -83,39 +81,6 @@ type ExistingApp struct {
 	Created     time.Time
 	// Managed is true when mailoauth's state file or tag says it made it.
 	Managed bool
-}
-
-// MailboxInfo is what the tenant says about an address.
-type MailboxInfo struct {
-	Address  string
-	Exists   bool // a user or shared mailbox with that address exists
-	Licensed bool // has an Exchange Online mailbox plan
-	Shared   bool
-	// DisplayName is the user's name, shown beside the address.
-	DisplayName string
-	Warnings    []string // e.g. "MFA is required for this user: ROPC will fail"
-}
-
-// Change is one thing Apply will create or change.
-type Change struct {
-	// Action is "create", "update", "add", "grant", "assign" or "keep".
-	Action string `json:"action"`
-	// Object is what is touched, e.g. "app registration", "client secret".
-	Object string `json:"object"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// Event is one line of progress from Apply or Test.
-type Event struct {
-	// Action names what is being done ("Create app registration").
-	Action string
-	Detail string
-	// Done is set when the action finished (with Err when it failed).
-	Done bool
-	Err  error
-	// Wait > 0: the engine is waiting that long for Microsoft to replicate
-	// (a countdown on screen), then retries.
-	Wait time.Duration
 }
 
 // Result is what Apply made. It never holds the secret's value except in
@@ -143,42 +108,11 @@ type TestInput struct {
 	Password string `json:"-"`
 }
 
-// TestRow is one protocol's login result.
-type TestRow struct {
-	Protocol catalog.Protocol `json:"protocol"`
-	Mailbox  string           `json:"mailbox"`
-	OK       bool             `json:"ok"`
-	Duration time.Duration    `json:"duration_ns"`
-	Cause    string           `json:"cause,omitempty"`
-	Fix      string           `json:"fix,omitempty"`
-}
-
-// TestReport is the login test's result.
-type TestReport struct {
-	Rows []TestRow `json:"rows"`
-}
-
-// OK reports whether every login worked.
-func (r TestReport) OK() bool {
-	for _, row := range r.Rows {
-		if !row.OK {
-			return false
-		}
-	}
-	return len(r.Rows) > 0
-}
-
 // ExportInput says what to write.
 type ExportInput struct {
 	Draft  Draft
 	Tenant Tenant
 	Report *TestReport // nil when the test was skipped
-}
-
-// KeyValue is one setting on the settings sheet, in the product's words.
-type KeyValue struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
 }
 
 // ExportResult is what Export wrote.

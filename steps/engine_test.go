@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
 // testEngine is a test double of Engine: a small tenant in memory that
@@ -74,9 +75,9 @@ func (e *testEngine) CheckMailbox(_ context.Context, addr string) (MailboxInfo, 
 }
 
 func (e *testEngine) Review(_ context.Context, d Draft) ([]Change, error) {
-	verb := "create"
+	verb := model.Create
 	if d.AppID != "" {
-		verb = "update"
+		verb = model.Update
 	}
 	out := []Change{{Action: verb, Object: "app registration", Detail: d.AppName}}
 	for _, p := range d.Permissions {
@@ -135,7 +136,7 @@ func (e *testEngine) Export(_ context.Context, r Result, o ExportInput) (ExportR
 	e.exported = append(e.exported, o)
 	e.mu.Unlock()
 	x := ExportResult{Dir: "/tmp/out", Files: []string{"/tmp/out/settings.md", "/tmp/out/settings.json"},
-		Keys: []KeyValue{{"Tenant ID", o.Tenant.ID}, {"Client ID", r.AppID}}}
+		Keys: []KeyValue{{Key: "Tenant ID", Value: o.Tenant.ID}, {Key: "Client ID", Value: r.AppID}}}
 	if r.Secret != "" {
 		x.SecretFile = "/tmp/out/secret.txt"
 	}

@@ -93,7 +93,7 @@ func (e *testEngine) CheckMailbox(_ context.Context, addr string) (steps.Mailbox
 }
 
 func (e *testEngine) Review(_ context.Context, d steps.Draft) ([]steps.Change, error) {
-	verb := "create"
+	var verb steps.Verb = "create"
 	if d.AppID != "" {
 		verb = "update"
 	}

@@ -38,6 +38,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/explain"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
 // TokenSource returns a Graph access token (signin.Session.Token).
@@ -183,7 +184,11 @@ type Request struct {
 	// /applications?$filter=displayName eq 'x' (encode with Query).
 	Path string `json:"url"`
 	Body any    `json:"body,omitempty"`
-	// Action is the progress line ("Creating app registration").
+	// Change is what a write does, with its typed verb; the dry run and the
+	// review show it, and its gerund is the progress line. Zero for reads.
+	Change model.Change `json:"-"`
+	// Action is the progress line of a read ("Reading the tenant"); a
+	// write's comes from Change.
 	Action string `json:"-"`
 	// Op names the operation, so Authorization_RequestDenied names the role.
 	Op explain.Operation `json:"-"`
@@ -199,6 +204,14 @@ type Request struct {
 	// whose reply cannot be had again, such as addPassword's secretText: an
 	// interrupted run then still records what it made.
 	FinishInFlight bool `json:"-"`
+}
+
+// Line is the request's progress line.
+func (r Request) Line() string {
+	if r.Action == "" && r.Change.Action != "" {
+		return r.Change.Progress()
+	}
+	return r.Action
 }
 
 // Response is a raw Graph response.
@@ -279,7 +292,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	if resp.Status >= 400 {
 		ge := errorFromBody(resp.Status, resp.Body)
-		return resp, &Error{Action: r.Action, Method: r.Method, Path: r.Path, Graph: ge, Explanation: explain.GraphFor(ge, r.Op, explain.MailContext{}), RetryAfter: retryAfter(resp.Header)}
+		return resp, &Error{Action: r.Line(), Method: r.Method, Path: r.Path, Graph: ge, Explanation: explain.GraphFor(ge, r.Op, explain.MailContext{}), RetryAfter: retryAfter(resp.Header)}
 	}
 	return resp, nil
 }
@@ -325,9 +338,9 @@ func (c *Client) requestInfo(r Request) (*abs.RequestInformation, error) {
 // *Error with GaveUp set. out, when not nil, receives the JSON body.
 func (c *Client) Call(ctx context.Context, r Request, out any) error {
 	start := time.Now()
-	if r.Action != "" && r.Method != http.MethodGet {
+	if r.Line() != "" && r.Method != http.MethodGet {
 		// A change starting: the wizard shows it while it runs.
-		c.emit(Event{Action: r.Action, Attempt: 1})
+		c.emit(Event{Action: r.Line(), Attempt: 1})
 	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -368,7 +381,7 @@ func (c *Client) Call(ctx context.Context, r Request, out any) error {
 			}
 			wait = remaining
 		}
-		c.emit(Event{Action: r.Action, Attempt: attempt + 1, Wait: wait, Err: ge})
+		c.emit(Event{Action: r.Line(), Attempt: attempt + 1, Wait: wait, Err: ge})
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

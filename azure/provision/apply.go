@@ -14,6 +14,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
 // Options tune an apply.
@@ -28,12 +29,9 @@ type Options struct {
 	RemoveUnneeded bool
 }
 
-// Change is one line of the summary: what happened to which object.
-type Change struct {
-	Object string `json:"object"`
-	Action string `json:"action"` // created, updated, unchanged, skipped
-	Detail string `json:"detail,omitempty"`
-}
+// Change is one line of the summary: what happened to which object, with
+// its typed verb (model.Keep for what was already as wanted).
+type Change = model.Change
 
 // Secret is the client secret added by this run.
 type Secret struct {
@@ -127,8 +125,8 @@ func (e *engine) save() error {
 	return state.Save(e.opts.StatePath, e.st)
 }
 
-func (e *engine) change(object, action, detail string) {
-	e.reg.Changes = append(e.reg.Changes, Change{object, action, detail})
+func (e *engine) change(verb model.Verb, object, detail string) {
+	e.reg.Changes = append(e.reg.Changes, Change{Action: verb, Object: object, Detail: detail})
 }
 
 // LoadState reads the state file, or starts a new one when there is none.
@@ -233,7 +231,7 @@ func (e *engine) round(ctx context.Context, ops []*op) error {
 		return nil
 	}
 	for _, o := range ops {
-		e.g.Emit(graphapi.Event{Action: o.req.Action})
+		e.g.Emit(graphapi.Event{Action: o.req.Line()})
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -398,7 +396,7 @@ func (e *engine) appOp() *op {
 		case catalog.PublicClient:
 			body["publicClient"] = map[string]any{"redirectUris": e.p.RedirectURIs}
 		}
-		req := graphapi.Request{Method: "POST", Path: "/applications", Body: body, Action: "Creating app registration " + quote(e.p.DisplayName), Op: explain.OpCreateApp, NoServerErrorRetry: true}
+		req := graphapi.Request{Method: "POST", Path: "/applications", Body: body, Change: Change{Action: model.Create, Object: "app registration " + quote(e.p.DisplayName)}, Op: explain.OpCreateApp, NoServerErrorRetry: true}
 		return &op{
 			req:  req,
 			step: state.StepApp,
@@ -410,7 +408,7 @@ func (e *engine) appOp() *op {
 				}
 				e.reg.AppObjectID, e.reg.ClientID = created.ID, created.AppID
 				e.st.AppObjectID, e.st.ClientID, e.st.AppCreated = created.ID, created.AppID, true
-				e.change("app registration", "created", fmt.Sprintf("%s, client ID %s", quote(e.p.DisplayName), created.AppID))
+				e.change(model.Create, "app registration", fmt.Sprintf("%s, client ID %s", quote(e.p.DisplayName), created.AppID))
 				return nil
 			},
 		}
@@ -451,14 +449,14 @@ func (e *engine) appOp() *op {
 		what = append(what, "API permissions")
 	}
 	if len(patch) == 0 {
-		e.change("app registration", "unchanged", quote(app.DisplayName))
+		e.change(model.Keep, "app registration", quote(app.DisplayName))
 		return nil
 	}
 	return &op{
-		req:  graphapi.Request{Method: "PATCH", Path: "/applications/" + app.ID, Body: patch, Action: "Updating app registration " + quote(app.DisplayName), Op: explain.OpCreateApp},
+		req:  graphapi.Request{Method: "PATCH", Path: "/applications/" + app.ID, Body: patch, Change: Change{Action: model.Update, Object: "app registration " + quote(app.DisplayName), Detail: strings.Join(what, ", ")}, Op: explain.OpCreateApp},
 		step: state.StepApp,
 		after: func(json.RawMessage) error {
-			e.change("app registration", "updated", strings.Join(what, ", "))
+			e.change(model.Update, "app registration", strings.Join(what, ", "))
 			return nil
 		},
 	}
@@ -486,7 +484,7 @@ func (e *engine) createApp(ctx context.Context, req graphapi.Request) (json.RawM
 				return nil, fmt.Errorf("after Graph's error %v, %d apps named %q exist; keep one and run again with --app-id", lastErr, len(list.Value), e.p.DisplayName)
 			}
 			wait := time.Duration(1<<(attempt-1)) * time.Second
-			e.g.Emit(graphapi.Event{Action: req.Action, Attempt: attempt + 1, Wait: wait, Err: lastErr})
+			e.g.Emit(graphapi.Event{Action: req.Line(), Attempt: attempt + 1, Wait: wait, Err: lastErr})
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
@@ -515,13 +513,13 @@ func (e *engine) round2Ops() []*op {
 		e.reg.SPID = e.in.sp.ID
 		e.st.SPID = e.in.sp.ID
 		e.st.MarkDone(state.StepServicePrincipal)
-		e.change("service principal", "unchanged", e.in.sp.ID)
+		e.change(model.Keep, "service principal", e.in.sp.ID)
 	} else {
 		body := map[string]any{"appId": e.reg.ClientID}
 		if e.p.RequireAssignment {
 			body["appRoleAssignmentRequired"] = true
 		}
-		req := graphapi.Request{Method: "POST", Path: "/servicePrincipals", Body: body, Action: "Creating service principal (enterprise application)", Op: explain.OpCreateSP}
+		req := graphapi.Request{Method: "POST", Path: "/servicePrincipals", Body: body, Change: Change{Action: model.Create, Object: "service principal (enterprise application)"}, Op: explain.OpCreateSP}
 		adopted := false
 		ops = append(ops, &op{
 			req:  req,
@@ -538,13 +536,13 @@ func (e *engine) round2Ops() []*op {
 				// An SP found already there belongs to mailoauth when the app does.
 				e.reg.SPID, e.st.SPID, e.st.SPCreated = sp.ID, sp.ID, !adopted || e.st.AppCreated
 				if adopted {
-					e.change("service principal", "unchanged", sp.ID+" (already there)")
+					e.change(model.Keep, "service principal", sp.ID+" (already there)")
 					if e.p.RequireAssignment && !sp.AppRoleAssignmentRequired {
 						e.reg.Warnings = append(e.reg.Warnings, "The service principal was already there; run again to require user assignment on it.")
 					}
 					return nil
 				}
-				e.change("service principal", "created", sp.ID)
+				e.change(model.Create, "service principal", sp.ID)
 				if e.p.RequireAssignment {
 					e.st.MarkDone(state.StepRequireAssign)
 				}
@@ -569,7 +567,7 @@ func (e *engine) secretOp() *op {
 			if strings.EqualFold(pc.KeyID, prev.KeyID) {
 				kept := *prev
 				e.reg.KeptSecret = &kept
-				e.change("client secret", "unchanged", fmt.Sprintf("%s… (key %s) added earlier, expires %s; use rotate for a new one", prev.Hint, prev.KeyID, prev.EndDateTime.Format("2006-01-02")))
+				e.change(model.Keep, "client secret", fmt.Sprintf("%s… (key %s) added earlier, expires %s; use rotate for a new one", prev.Hint, prev.KeyID, prev.EndDateTime.Format("2006-01-02")))
 				e.st.MarkDone(state.StepSecret)
 				return nil
 			}
@@ -581,7 +579,7 @@ func (e *engine) secretOp() *op {
 	path := "/applications/" + e.reg.AppObjectID + "/addPassword"
 	// FinishInFlight: the secret's value comes back only in this reply, so a
 	// cancelled run lets a sent addPassword finish and records it.
-	req := graphapi.Request{Method: "POST", Path: path, Body: passwordBody(e.p.Secret.DisplayName, end), Action: fmt.Sprintf("Adding client secret %s (%d months)", quote(e.p.Secret.DisplayName), months), Op: explain.OpAddSecret, RetryNotFound: true, FinishInFlight: true}
+	req := graphapi.Request{Method: "POST", Path: path, Body: passwordBody(e.p.Secret.DisplayName, end), Change: Change{Action: model.Add, Object: fmt.Sprintf("client secret %s (%d months)", quote(e.p.Secret.DisplayName), months)}, Op: explain.OpAddSecret, RetryNotFound: true, FinishInFlight: true}
 	o := &op{req: req, step: state.StepSecret}
 	shortened := "" // set by run, read by after (same goroutine)
 	o.run = func(ctx context.Context) (json.RawMessage, error) {
@@ -597,8 +595,8 @@ func (e *engine) secretOp() *op {
 			r := req
 			r.Body = passwordBody(e.p.Secret.DisplayName, t)
 			if i > 0 {
-				r.Action = fmt.Sprintf("Adding client secret with a shorter lifetime (until %s) because of the tenant's policy", t.Format("2006-01-02"))
-				e.g.Emit(graphapi.Event{Action: r.Action})
+				r.Change.Object = fmt.Sprintf("client secret with a shorter lifetime (until %s) because of the tenant's policy", t.Format("2006-01-02"))
+				e.g.Emit(graphapi.Event{Action: r.Line()})
 			}
 			var raw json.RawMessage
 			err := e.g.Call(ctx, r, &raw)
@@ -632,7 +630,7 @@ func (e *engine) secretOp() *op {
 		}
 		e.reg.Secret = s
 		e.st.Secret = &state.Secret{KeyID: s.KeyID, Hint: s.Hint, DisplayName: s.DisplayName, EndDateTime: s.EndDateTime, AddedAt: time.Now().UTC()}
-		e.change("client secret", "created", fmt.Sprintf("%s… (key %s), expires %s", s.Hint, s.KeyID, s.EndDateTime.Format("2006-01-02")))
+		e.change(model.Add, "client secret", fmt.Sprintf("%s… (key %s), expires %s", s.Hint, s.KeyID, s.EndDateTime.Format("2006-01-02")))
 		return nil
 	}
 	return o
@@ -677,7 +675,7 @@ func (e *engine) round3Ops() []*op {
 		existing := e.in.grants[n.resSPID]
 		if existing == nil {
 			scope := strings.Join(n.scopes, " ")
-			req := graphapi.Request{Method: "POST", Path: "/oauth2PermissionGrants", Body: map[string]any{"clientId": spID, "consentType": "AllPrincipals", "resourceId": n.resSPID, "scope": scope}, Action: "Granting admin consent for " + resName + " (" + scope + ")", Op: explain.OpGrantDelegated, RetryNotFound: true}
+			req := graphapi.Request{Method: "POST", Path: "/oauth2PermissionGrants", Body: map[string]any{"clientId": spID, "consentType": "AllPrincipals", "resourceId": n.resSPID, "scope": scope}, Change: Change{Action: model.Grant, Object: "admin consent for " + resName, Detail: scope}, Op: explain.OpGrantDelegated, RetryNotFound: true}
 			adopted := false
 			ops = append(ops, &op{
 				req: req,
@@ -690,7 +688,7 @@ func (e *engine) round3Ops() []*op {
 						// The grant already there may lack scopes: extend it.
 						if merged, changed := union(strings.Fields(gr.Scope), n.scopes); changed {
 							gr.Scope = strings.Join(merged, " ")
-							patch := graphapi.Request{Method: "PATCH", Path: "/oauth2PermissionGrants/" + gr.ID, Body: map[string]any{"scope": gr.Scope}, Action: "Extending admin consent for " + resName, Op: explain.OpGrantDelegated, RetryNotFound: true}
+							patch := graphapi.Request{Method: "PATCH", Path: "/oauth2PermissionGrants/" + gr.ID, Body: map[string]any{"scope": gr.Scope}, Change: Change{Action: model.Extend, Object: "admin consent for " + resName, Detail: gr.Scope}, Op: explain.OpGrantDelegated, RetryNotFound: true}
 							if err := e.g.Call(ctx, patch, nil); err != nil {
 								return nil, err
 							}
@@ -706,11 +704,11 @@ func (e *engine) round3Ops() []*op {
 					}
 					e.reg.Grants[n.resAppID] = gr.ID
 					e.st.Grants[n.resAppID] = state.Grant{ID: gr.ID, ResourceID: n.resSPID, Scope: gr.Scope, Created: !adopted || e.st.SPCreated}
-					action := "created"
+					verb := model.Grant
 					if adopted {
-						action = "unchanged"
+						verb = model.Keep
 					}
-					e.change("admin consent "+resName, action, gr.Scope)
+					e.change(verb, "admin consent "+resName, gr.Scope)
 					return nil
 				},
 			})
@@ -723,18 +721,18 @@ func (e *engine) round3Ops() []*op {
 			e.st.Grants[n.resAppID] = state.Grant{ID: existing.ID, ResourceID: n.resSPID, Scope: existing.Scope}
 		}
 		if !changed {
-			e.change("admin consent "+resName, "unchanged", existing.Scope)
+			e.change(model.Keep, "admin consent "+resName, existing.Scope)
 			continue
 		}
 		scope := strings.Join(merged, " ")
 		id := existing.ID
 		ops = append(ops, &op{
-			req: graphapi.Request{Method: "PATCH", Path: "/oauth2PermissionGrants/" + id, Body: map[string]any{"scope": scope}, Action: "Extending admin consent for " + resName + " (" + scope + ")", Op: explain.OpGrantDelegated, RetryNotFound: true},
+			req: graphapi.Request{Method: "PATCH", Path: "/oauth2PermissionGrants/" + id, Body: map[string]any{"scope": scope}, Change: Change{Action: model.Extend, Object: "admin consent for " + resName, Detail: scope}, Op: explain.OpGrantDelegated, RetryNotFound: true},
 			after: func(json.RawMessage) error {
 				g := e.st.Grants[n.resAppID]
 				g.ID, g.ResourceID, g.Scope = id, n.resSPID, scope
 				e.st.Grants[n.resAppID] = g
-				e.change("admin consent "+resName, "updated", scope)
+				e.change(model.Extend, "admin consent "+resName, scope)
 				return nil
 			},
 		})
@@ -748,14 +746,14 @@ func (e *engine) round3Ops() []*op {
 		key := rp.Resource.AppID + "/" + rp.Value
 		if a := findAssignment(e.in.roleAssign, spID, rp.ResourceSPID, rp.ID); a != nil {
 			e.reg.AppRoleAssignmentIDs[key] = a.ID
-			e.change("admin consent "+rp.Value, "unchanged", resourceName(rp.Resource.AppID))
+			e.change(model.Keep, "admin consent "+rp.Value, resourceName(rp.Resource.AppID))
 			continue
 		}
 		operation := explain.OpGrantExchangeAppRole
 		if rp.Resource.AppID == catalog.MicrosoftGraph.AppID {
 			operation = explain.OpGrantGraphAppRole
 		}
-		req := graphapi.Request{Method: "POST", Path: "/servicePrincipals/" + rp.ResourceSPID + "/appRoleAssignedTo", Body: map[string]any{"principalId": spID, "resourceId": rp.ResourceSPID, "appRoleId": rp.ID}, Action: "Granting admin consent for " + resourceName(rp.Resource.AppID) + " " + rp.Value + " (application)", Op: operation, RetryNotFound: true}
+		req := graphapi.Request{Method: "POST", Path: "/servicePrincipals/" + rp.ResourceSPID + "/appRoleAssignedTo", Body: map[string]any{"principalId": spID, "resourceId": rp.ResourceSPID, "appRoleId": rp.ID}, Change: Change{Action: model.Grant, Object: "admin consent for " + resourceName(rp.Resource.AppID) + " " + rp.Value + " (application)"}, Op: operation, RetryNotFound: true}
 		ops = append(ops, &op{
 			req: req,
 			run: func(ctx context.Context) (json.RawMessage, error) {
@@ -771,7 +769,7 @@ func (e *engine) round3Ops() []*op {
 				}
 				e.reg.AppRoleAssignmentIDs[key] = a.ID
 				e.st.AppRoleAssignments = append(e.st.AppRoleAssignments, state.Assignment{ID: a.ID, ResourceID: rp.ResourceSPID, AppRoleID: rp.ID, PrincipalID: spID, Name: rp.Value, Created: true})
-				e.change("admin consent "+rp.Value, "created", resourceName(rp.Resource.AppID))
+				e.change(model.Grant, "admin consent "+rp.Value, resourceName(rp.Resource.AppID))
 				return nil
 			},
 		})
@@ -785,10 +783,10 @@ func (e *engine) round3Ops() []*op {
 			}
 			if a := findAssignment(e.in.userAssign, mb.UserID, spID, catalog.DefaultAppRoleID); a != nil {
 				e.reg.UserAssignmentIDs[mb.Address] = a.ID
-				e.change("user "+mb.Address, "unchanged", "assigned")
+				e.change(model.Keep, "user "+mb.Address, "assigned")
 				continue
 			}
-			req := graphapi.Request{Method: "POST", Path: "/servicePrincipals/" + spID + "/appRoleAssignedTo", Body: map[string]any{"principalId": mb.UserID, "resourceId": spID, "appRoleId": catalog.DefaultAppRoleID}, Action: "Assigning " + mb.Address + " to the app", Op: explain.OpAssignUser, RetryNotFound: true}
+			req := graphapi.Request{Method: "POST", Path: "/servicePrincipals/" + spID + "/appRoleAssignedTo", Body: map[string]any{"principalId": mb.UserID, "resourceId": spID, "appRoleId": catalog.DefaultAppRoleID}, Change: Change{Action: model.Assign, Object: mb.Address + " to the app"}, Op: explain.OpAssignUser, RetryNotFound: true}
 			ops = append(ops, &op{
 				req: req,
 				run: func(ctx context.Context) (json.RawMessage, error) {
@@ -804,7 +802,7 @@ func (e *engine) round3Ops() []*op {
 					}
 					e.reg.UserAssignmentIDs[mb.Address] = a.ID
 					e.st.UserAssignments = append(e.st.UserAssignments, state.Assignment{ID: a.ID, ResourceID: spID, AppRoleID: catalog.DefaultAppRoleID, PrincipalID: mb.UserID, Name: mb.Address, Created: true})
-					e.change("user "+mb.Address, "created", "assigned")
+					e.change(model.Assign, "user "+mb.Address, "assigned")
 					return nil
 				},
 			})
@@ -812,10 +810,10 @@ func (e *engine) round3Ops() []*op {
 	}
 	if e.p.RequireAssignment && e.in.sp != nil && !e.in.sp.AppRoleAssignmentRequired {
 		ops = append(ops, &op{
-			req:  graphapi.Request{Method: "PATCH", Path: "/servicePrincipals/" + spID, Body: map[string]any{"appRoleAssignmentRequired": true}, Action: "Requiring user assignment for the app", Op: explain.OpCreateSP},
+			req:  graphapi.Request{Method: "PATCH", Path: "/servicePrincipals/" + spID, Body: map[string]any{"appRoleAssignmentRequired": true}, Change: Change{Action: model.Require, Object: "user assignment for the app"}, Op: explain.OpCreateSP},
 			step: state.StepRequireAssign,
 			after: func(json.RawMessage) error {
-				e.change("service principal", "updated", "assignment required")
+				e.change(model.Update, "service principal", "assignment required")
 				return nil
 			},
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
 // DeleteResult says what was removed and what was left in place (objects
@@ -46,25 +47,25 @@ func Delete(ctx context.Context, g *graphapi.Client, st *state.State, statePath 
 		}
 	}
 	var mu sync.Mutex
-	del := func(ctx context.Context, reqs []graphapi.Request, names []string) error {
+	del := func(ctx context.Context, reqs []graphapi.Request) error {
 		var wg sync.WaitGroup
 		errs := make([]error, len(reqs))
 		for _, r := range reqs {
-			g.Emit(graphapi.Event{Action: r.Action})
+			g.Emit(graphapi.Event{Action: r.Line()})
 		}
 		for i := range reqs {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
 				err := g.Call(ctx, reqs[i], nil)
-				detail := "deleted"
+				done := reqs[i].Change
 				if graphapi.Status(err) == http.StatusNotFound {
-					err, detail = nil, "already gone"
+					err, done.Detail = nil, "already gone"
 				}
 				errs[i] = err
 				if err == nil {
 					mu.Lock()
-					res.Deleted = append(res.Deleted, Change{names[i], "deleted", detail})
+					res.Deleted = append(res.Deleted, done)
 					mu.Unlock()
 				}
 			}(i)
@@ -75,51 +76,51 @@ func Delete(ctx context.Context, g *graphapi.Client, st *state.State, statePath 
 
 	// 1. Assignments and grants (they hang off the service principal).
 	var reqs []graphapi.Request
-	var names []string
+	remove := func(method, path, object string, body any) {
+		reqs = append(reqs, graphapi.Request{Method: method, Path: path, Body: body, Change: Change{Action: model.Remove, Object: object}})
+	}
+	keep := func(object, why string) {
+		res.Kept = append(res.Kept, Change{Action: model.Keep, Object: object, Detail: why})
+	}
 	for _, a := range st.UserAssignments {
 		if a.Created {
-			reqs = append(reqs, graphapi.Request{Method: "DELETE", Path: "/servicePrincipals/" + a.ResourceID + "/appRoleAssignedTo/" + a.ID, Action: "Removing the assignment of " + a.Name})
-			names = append(names, "user "+a.Name)
+			remove("DELETE", "/servicePrincipals/"+a.ResourceID+"/appRoleAssignedTo/"+a.ID, "the assignment of "+a.Name, nil)
 		}
 	}
 	for _, a := range st.AppRoleAssignments {
 		if a.Created {
-			reqs = append(reqs, graphapi.Request{Method: "DELETE", Path: "/servicePrincipals/" + a.ResourceID + "/appRoleAssignedTo/" + a.ID, Action: "Removing admin consent for " + a.Name})
-			names = append(names, "admin consent "+a.Name)
+			remove("DELETE", "/servicePrincipals/"+a.ResourceID+"/appRoleAssignedTo/"+a.ID, "admin consent for "+a.Name, nil)
 		}
 	}
 	for resApp, gr := range st.Grants {
 		if gr.Created {
-			reqs = append(reqs, graphapi.Request{Method: "DELETE", Path: "/oauth2PermissionGrants/" + gr.ID, Action: "Removing admin consent for " + resourceName(resApp)})
-			names = append(names, "admin consent "+resourceName(resApp))
+			remove("DELETE", "/oauth2PermissionGrants/"+gr.ID, "admin consent for "+resourceName(resApp), nil)
 		} else {
-			res.Kept = append(res.Kept, Change{"admin consent " + resourceName(resApp), "kept", "mailoauth only added scopes to a grant that existed before; remove them in the portal if needed"})
+			keep("admin consent for "+resourceName(resApp), "mailoauth only added scopes to a grant that existed before; remove them in the portal if needed")
 		}
 	}
 	if !appGone && !st.AppCreated && st.Secret != nil && st.AppObjectID != "" {
-		reqs = append(reqs, graphapi.Request{Method: "POST", Path: "/applications/" + st.AppObjectID + "/removePassword", Body: map[string]any{"keyId": st.Secret.KeyID}, Action: "Removing the client secret mailoauth added"})
-		names = append(names, "client secret "+st.Secret.Hint+"…")
+		remove("POST", "/applications/"+st.AppObjectID+"/removePassword", "the client secret "+st.Secret.Hint+"… mailoauth added", map[string]any{"keyId": st.Secret.KeyID})
 	}
-	if err := del(ctx, reqs, names); err != nil {
+	if err := del(ctx, reqs); err != nil {
 		return res, err
 	}
 	// 2. The service principal, then the app.
-	reqs, names = nil, nil
+	reqs = nil
 	if st.SPID != "" && st.SPCreated {
-		reqs = append(reqs, graphapi.Request{Method: "DELETE", Path: "/servicePrincipals/" + st.SPID, Action: "Deleting the service principal"})
-		names = append(names, "service principal")
+		reqs = append(reqs, graphapi.Request{Method: "DELETE", Path: "/servicePrincipals/" + st.SPID, Change: Change{Action: model.Delete, Object: "the service principal"}})
 	} else if st.SPID != "" {
-		res.Kept = append(res.Kept, Change{"service principal", "kept", "it existed before mailoauth"})
+		keep("service principal", "it existed before mailoauth")
 	}
-	if err := del(ctx, reqs, names); err != nil {
+	if err := del(ctx, reqs); err != nil {
 		return res, err
 	}
 	if st.AppObjectID != "" && st.AppCreated && !appGone {
-		if err := del(ctx, []graphapi.Request{{Method: "DELETE", Path: "/applications/" + st.AppObjectID, Action: "Deleting the app registration (restorable for 30 days)"}}, []string{"app registration"}); err != nil {
+		if err := del(ctx, []graphapi.Request{{Method: "DELETE", Path: "/applications/" + st.AppObjectID, Change: Change{Action: model.Delete, Object: "the app registration", Detail: "restorable for 30 days"}}}); err != nil {
 			return res, err
 		}
 	} else if st.AppObjectID != "" && !st.AppCreated {
-		res.Kept = append(res.Kept, Change{"app registration", "kept", "it existed before mailoauth"})
+		keep("app registration", "it existed before mailoauth")
 	}
 	// Forget what was removed, so a second delete does nothing.
 	st.UserAssignments, st.AppRoleAssignments, st.Grants, st.Secret = nil, nil, map[string]state.Grant{}, nil

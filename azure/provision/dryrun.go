@@ -10,15 +10,17 @@ import (
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/httptrace"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
 // PlannedRequest is one Graph request an apply would send.
 type PlannedRequest struct {
-	Round  int    `json:"round"`
-	Action string `json:"action"`
-	Method string `json:"method"`
-	URL    string `json:"url"`
-	Body   any    `json:"body,omitempty"`
+	Round int `json:"round"`
+	// Change is what the request does (typed verb and object).
+	Change model.Change `json:"change"`
+	Method string       `json:"method"`
+	URL    string       `json:"url"`
+	Body   any          `json:"body,omitempty"`
 }
 
 // DryRunResult is the ordered list of every write an apply would make.
@@ -28,8 +30,10 @@ type DryRunResult struct {
 	Offline  bool             `json:"offline"`
 	Note     string           `json:"note"`
 	Requests []PlannedRequest `json:"requests"`
-	Changes  []Change         `json:"changes"`
-	Findings []Finding        `json:"findings,omitempty"`
+	// Changes are what the run found already as wanted (model.Keep) or
+	// skipped; what it would change is in Requests.
+	Changes  []Change  `json:"changes"`
+	Findings []Finding `json:"findings,omitempty"`
 	// Manifest is requiredResourceAccess in Graph's shape, for change control.
 	Manifest json.RawMessage `json:"manifest"`
 }
@@ -95,7 +99,7 @@ func plan(p Plan, in *Inspection, st *state.State, base string) *DryRunResult {
 	out := &DryRunResult{Findings: in.Findings}
 	add := func(round int, ops []*op) {
 		for _, o := range ops {
-			out.Requests = append(out.Requests, PlannedRequest{Round: round, Action: o.req.Action, Method: o.req.Method, URL: strings.TrimRight(base, "/") + o.req.Path, Body: redactBody(o.req.Body)})
+			out.Requests = append(out.Requests, PlannedRequest{Round: round, Change: o.req.Change, Method: o.req.Method, URL: strings.TrimRight(base, "/") + o.req.Path, Body: redactBody(o.req.Body)})
 		}
 	}
 	if o := e.appOp(); o != nil {
@@ -110,9 +114,6 @@ func plan(p Plan, in *Inspection, st *state.State, base string) *DryRunResult {
 	}
 	add(3, e.round3Ops())
 	out.Changes = e.reg.Changes
-	for _, r := range out.Requests {
-		out.Changes = append(out.Changes, Change{Object: r.Action, Action: "planned", Detail: r.Method + " " + r.URL})
-	}
 	out.Manifest, _ = Manifest(in.Permissions)
 	return out
 }

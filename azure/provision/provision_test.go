@@ -18,6 +18,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
@@ -293,7 +294,7 @@ func TestProductsRegistrationAndIdempotence(t *testing.T) {
 				t.Errorf("second run: round trips %d, secret %v, client %s", reg2.RoundTrips, reg2.Secret, reg2.ClientID)
 			}
 			for _, c := range reg2.Changes {
-				if c.Action != "unchanged" {
+				if c.Action != model.Keep {
 					t.Errorf("second run change: %+v", c)
 				}
 			}
