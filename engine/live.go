@@ -164,7 +164,7 @@ func (e *Live) onGraphEvent(ev graphapi.Event) {
 	if ev.Wait <= 0 {
 		// An action starting: the spinner line names it at once; the ✓
 		// line comes when Apply reports what it changed.
-		if ev.Attempt <= 1 && ev.Action != "" {
+		if ev.Action != "" {
 			progress(steps.Event{Action: ev.Action})
 		}
 		return
@@ -177,7 +177,8 @@ func (e *Live) onGraphEvent(ev graphapi.Event) {
 	} else if ev.Err != nil {
 		detail += ": " + firstLine(ev.Err.Error())
 	}
-	progress(steps.Event{Action: ev.Action, Detail: detail, Wait: ev.Wait})
+	ev.Detail = detail
+	progress(ev)
 }
 
 func (e *Live) client() (*graphapi.Client, error) {

@@ -63,7 +63,8 @@ func CheckLogins(ctx context.Context, lt LoginTest, progress func(steps.Event)) 
 		SendTo: lt.SendTo, Timeout: lt.Timeout, ChangedAt: lt.ChangedAt, HTTPClient: lt.HTTPClient,
 		ExchangeSetupPending: lt.ExchangePending,
 		Retry: token.Retry{Budget: lt.Wait, OnEvent: func(ev token.Event) {
-			progress(steps.Event{Action: "Waiting for Microsoft to replicate: " + ev.What, Detail: ev.Reason.Title, Wait: ev.NextIn})
+			ev.Action = "Waiting for Microsoft to replicate: " + ev.Action
+			progress(ev)
 		}},
 	}
 	if lt.Input.Password != "" {

@@ -39,39 +39,15 @@ import (
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/internal/model"
+	"github.com/mailoauth/mailoauth/internal/retry"
 )
 
 // TokenSource returns a Graph access token (signin.Session.Token).
 type TokenSource func(ctx context.Context) (string, error)
 
-// Event is one progress line the wizard can show: an action starting, or a
-// wait before the next attempt ("Waiting for replication (attempt 3, 4s)…").
-type Event struct {
-	// Action names the request; an event with Attempt 1 and Wait 0 says a
-	// change is starting.
-	Action  string
-	Attempt int           // the attempt about to be made, from 1
-	Wait    time.Duration // 0 when the action starts now
-	Err     error         // why the last attempt failed, when waiting
-}
-
-// String is the line the wizard shows.
-func (e Event) String() string {
-	if e.Wait == 0 {
-		return e.Action + "…"
-	}
-	why := "replication"
-	var ge *Error
-	if errors.As(e.Err, &ge) && ge.Graph != nil {
-		switch {
-		case ge.Graph.Status == http.StatusTooManyRequests:
-			why = "Graph throttling"
-		case ge.Graph.Status >= 500:
-			why = "Graph to recover"
-		}
-	}
-	return fmt.Sprintf("%s: waiting for %s (attempt %d, %s)…", e.Action, why, e.Attempt, e.Wait.Round(time.Millisecond))
-}
+// Event is a progress line: a change starting (Wait 0), or a wait before
+// the next attempt ("Creating app: waiting for replication (attempt 3, 4s)…").
+type Event = model.Event
 
 // Options tune the client.
 type Options struct {
@@ -83,10 +59,7 @@ type Options struct {
 }
 
 // DefaultRetryBound is the default total retry time for one call.
-const DefaultRetryBound = 3 * time.Minute
-
-// backoff is Microsoft's recommended replication schedule (microsoft.md §4).
-var backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+var DefaultRetryBound = retry.Graph.Bound
 
 // Client talks to Graph v1.0 of one cloud.
 type Client struct {
@@ -333,63 +306,58 @@ func (c *Client) requestInfo(r Request) (*abs.RequestInformation, error) {
 }
 
 // Call sends a request, retrying what replication and throttling explain
-// (see Retryable) with capped exponential backoff (1, 2, 4, 8, 16 s) or the
-// server's Retry-After, until the total bound; then it returns the last
-// *Error with GaveUp set. out, when not nil, receives the JSON body.
+// (see Retryable) on the Graph schedule (1, 2, 4, 8, 16 s, or the server's
+// Retry-After) until the client's bound; then it returns the last *Error
+// with GaveUp set. out, when not nil, receives the JSON body.
 func (c *Client) Call(ctx context.Context, r Request, out any) error {
-	start := time.Now()
 	if r.Line() != "" && r.Method != http.MethodGet {
 		// A change starting: the wizard shows it while it runs.
 		c.emit(Event{Action: r.Line(), Attempt: 1})
 	}
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	sched := retry.Graph
+	sched.Bound = c.opts.RetryBound
+	loop := retry.Loop{Schedule: sched, What: r.Line(), OnWait: c.emit}
+	_, err := loop.Run(ctx, func(ctx context.Context, _ int) error {
 		sendCtx := ctx
 		if r.FinishInFlight {
 			// The HTTP client's timeout still bounds the request.
 			sendCtx = context.WithoutCancel(ctx)
 		}
 		resp, err := c.Do(sendCtx, r)
-		if err == nil {
-			if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
-				if err := json.Unmarshal(resp.Body, out); err != nil {
-					return fmt.Errorf("%s %s: Graph's reply is not the expected JSON: %w", r.Method, r.Path, err)
-				}
-			}
-			return nil
+		if err != nil {
+			return err
 		}
+		if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
+			if err := json.Unmarshal(resp.Body, out); err != nil {
+				return fmt.Errorf("%s %s: Graph's reply is not the expected JSON: %w", r.Method, r.Path, err)
+			}
+		}
+		return nil
+	}, func(err error) retry.Verdict {
 		var ge *Error
-		if !errors.As(err, &ge) || !Retryable(ge, r.RetryNotFound) {
-			return err
+		if !errors.As(err, &ge) || !Retryable(ge, r.RetryNotFound) || (r.NoServerErrorRetry && ge.Graph.Status >= 500) {
+			return retry.Verdict{}
 		}
-		if r.NoServerErrorRetry && ge.Graph.Status >= 500 {
-			return err
-		}
-		wait := ge.RetryAfter
-		if wait <= 0 {
-			wait = backoff[min(attempt-1, len(backoff)-1)]
-		}
-		if elapsed := time.Since(start); elapsed+wait > c.opts.RetryBound {
-			// Use what is left of the bound for one last attempt, unless
-			// the server said not to come back that soon.
-			remaining := c.opts.RetryBound - elapsed
-			if remaining < 100*time.Millisecond || ge.RetryAfter > remaining {
-				ge.GaveUp = elapsed
-				return ge
-			}
-			wait = remaining
-		}
-		c.emit(Event{Action: r.Line(), Attempt: attempt + 1, Wait: wait, Err: ge})
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+		return retry.Verdict{Retry: true, After: ge.RetryAfter, Why: waitReason(ge)}
+	})
+	var gave *retry.GaveUpError
+	var ge *Error
+	if errors.As(err, &gave) && errors.As(gave.Err, &ge) {
+		ge.GaveUp = gave.After
+		return ge
 	}
+	return err
+}
+
+// waitReason says in a few words what a retry waits for.
+func waitReason(ge *Error) string {
+	switch {
+	case ge.Graph.Status == http.StatusTooManyRequests:
+		return "Graph throttling"
+	case ge.Graph.Status >= 500:
+		return "Graph to recover"
+	}
+	return "replication"
 }
 
 func (c *Client) emit(e Event) {
@@ -403,38 +371,24 @@ func (c *Client) emit(e Event) {
 func (c *Client) Emit(e Event) { c.emit(e) }
 
 // Retryable reports whether waiting may fix the error: throttling (429),
-// 503/504, NoBackingApplicationObject (a just-created app not yet replicated
-// to where service principals are made) and, for requests naming a
-// just-created object, Request_ResourceNotFound.
+// 503/504, and the replication refusals of explain.ReplicationCodes
+// (Request_ResourceNotFound only for requests naming a just-created
+// object).
 func Retryable(e *Error, notFoundToo bool) bool {
 	if e == nil || e.Graph == nil {
 		return false
 	}
-	g := e.Graph
-	switch {
-	case g.Status == http.StatusTooManyRequests, g.Status == http.StatusServiceUnavailable, g.Status == http.StatusGatewayTimeout:
-		return true
-	case IsNoBackingApplication(g):
-		return true
-	case notFoundToo && g.Code == "Request_ResourceNotFound":
-		return true
-	case notFoundToo && g.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(g.Message), "does not exist or one of its queried reference-property objects are not present"):
+	switch e.Graph.Status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
-	return false
+	return explain.GraphReplication(e.Graph, notFoundToo)
 }
 
 // IsNoBackingApplication recognises the service principal replication error
 // by its detail code or, when details are missing, by its known messages.
 func IsNoBackingApplication(g *explain.GraphError) bool {
-	if g == nil || g.Status != http.StatusBadRequest {
-		return false
-	}
-	if g.DetailCode == "NoBackingApplicationObject" || g.Code == "NoBackingApplicationObject" {
-		return true
-	}
-	m := strings.ToLower(g.Message)
-	return strings.Contains(m, "does not reference a valid application object") || strings.Contains(m, "backing application of the service principal")
+	return g != nil && g.Status == http.StatusBadRequest && explain.GraphReplication(g, false)
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date.

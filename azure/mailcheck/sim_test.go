@@ -646,7 +646,7 @@ func TestSimReplicationDelayWaitedOut(t *testing.T) {
 				t.Fatalf("no countdown: %d events", len(events))
 			}
 			e := events[0]
-			if !strings.HasPrefix(e.What, "token for https://outlook.office") || (e.Reason.Code != "AADSTS7000215" && e.Reason.Code != "AADSTS65001") || e.Left <= 0 || e.Left > 30*time.Second {
+			if !strings.HasPrefix(e.Action, "token for https://outlook.office") || (e.Code != "AADSTS7000215" && e.Code != "AADSTS65001") || e.Left <= 0 || e.Left > 30*time.Second {
 				t.Fatalf("first event: %+v", e)
 			}
 			if ch := rep.Checks[0]; ch.WaitedMS < 1000 {
@@ -756,7 +756,7 @@ func TestSimTokenAcquirer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Since(created) < 1500*time.Millisecond || tok.Outcome.Attempts < 2 || len(events) == 0 || events[0].Reason.Code != "AADSTS700016" {
+	if time.Since(created) < 1500*time.Millisecond || tok.Outcome.Attempts < 2 || len(events) == 0 || events[0].Code != "AADSTS700016" {
 		t.Fatalf("replication not waited out: %v, outcome %+v, events %d", time.Since(created), tok.Outcome, len(events))
 	}
 	want, _ := token.WantFor(c, catalog.ROPC, catalog.SMTP, simTenant, ap.appID, helpdesk)
@@ -888,7 +888,7 @@ func TestSimFirstLoginsRefusedThenPass(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(events) == 0 || events[0].What != "IMAP login helpdesk@contoso.com" || events[0].Reason.Code != explain.CodeIMAPNotConnected {
+	if len(events) == 0 || events[0].Action != "IMAP login helpdesk@contoso.com" || events[0].Code != explain.CodeIMAPNotConnected {
 		t.Fatalf("events: %+v", events)
 	}
 }

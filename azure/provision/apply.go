@@ -15,6 +15,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/internal/model"
+	"github.com/mailoauth/mailoauth/internal/retry"
 )
 
 // Options tune an apply.
@@ -468,41 +469,36 @@ func quote(s string) string { return "\"" + s + "\"" }
 // carried out; before each new attempt the app is looked up by name, so a
 // lost reply never leaves two apps behind.
 func (e *engine) createApp(ctx context.Context, req graphapi.Request) (json.RawMessage, error) {
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
+	var raw json.RawMessage
+	loop := retry.Loop{Schedule: retry.Graph, What: req.Line(), OnWait: e.g.Emit}
+	_, err := loop.Run(ctx, func(ctx context.Context, attempt int) error {
+		if attempt > 1 {
+			// The last POST may have been carried out although Graph
+			// answered 5xx: look before posting again.
 			var list graphList[application]
 			path := "/applications" + graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(e.p.DisplayName)+"'", "$select", appSelect)
 			if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Checking whether the app was created"}, &list); err != nil {
-				return nil, err
+				return err
 			}
 			switch len(list.Value) {
 			case 1:
-				return json.Marshal(list.Value[0])
+				var err error
+				raw, err = json.Marshal(list.Value[0])
+				return err
 			case 0:
 			default:
-				return nil, fmt.Errorf("after Graph's error %v, %d apps named %q exist; keep one and run again with --app-id", lastErr, len(list.Value), e.p.DisplayName)
-			}
-			wait := time.Duration(1<<(attempt-1)) * time.Second
-			e.g.Emit(graphapi.Event{Action: req.Line(), Attempt: attempt + 1, Wait: wait, Err: lastErr})
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(wait):
+				return fmt.Errorf("after Graph's error, %d apps named %q exist; keep one and run again with --app-id", len(list.Value), e.p.DisplayName)
 			}
 		}
-		var raw json.RawMessage
-		err := e.g.Call(ctx, req, &raw)
-		if err == nil {
-			return raw, nil
-		}
+		return e.g.Call(ctx, req, &raw)
+	}, func(err error) retry.Verdict {
 		var ge *graphapi.Error
-		if !errors.As(err, &ge) || ge.Graph.Status < 500 {
-			return nil, err
+		if errors.As(err, &ge) && ge.Graph.Status >= 500 {
+			return retry.Verdict{Retry: true, Why: "Graph to recover"}
 		}
-		lastErr = err
-	}
-	return nil, lastErr
+		return retry.Verdict{}
+	})
+	return raw, err
 }
 
 // ---- Round 2: service principal and secret ----

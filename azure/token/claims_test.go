@@ -139,12 +139,12 @@ func TestRetryWaitsOutReplication(t *testing.T) {
 	if len(events) < 3 {
 		t.Fatalf("want a countdown, got %d events", len(events))
 	}
-	if events[0].Reason.Code != "AADSTS7000215" || events[0].Attempt != 1 || events[0].NextIn <= 0 || events[0].Left <= 0 || events[0].Left > 5*time.Second {
+	if events[0].Code != "AADSTS7000215" || events[0].Attempt != 2 || events[0].Wait <= 0 || events[0].Left <= 0 || events[0].Left > 5*time.Second {
 		t.Fatalf("first event: %+v", events[0])
 	}
 	// The countdown goes down.
-	if events[1].Attempt == 1 && events[1].NextIn >= events[0].NextIn {
-		t.Fatalf("countdown does not decrease: %v then %v", events[0].NextIn, events[1].NextIn)
+	if events[1].Attempt == 2 && events[1].Wait >= events[0].Wait {
+		t.Fatalf("countdown does not decrease: %v then %v", events[0].Wait, events[1].Wait)
 	}
 }
 

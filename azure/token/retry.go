@@ -4,38 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mailoauth/mailoauth/azure/explain"
+	"github.com/mailoauth/mailoauth/internal/model"
+	"github.com/mailoauth/mailoauth/internal/retry"
 )
 
 // DefaultBudget bounds how long replication delay is waited out.
-const DefaultBudget = 3 * time.Minute
+var DefaultBudget = retry.Replication.Bound
 
-// Event is one tick of a visible countdown while a refusal that is likely
-// replication delay is waited out.
-type Event struct {
-	What    string              `json:"what"`    // "token for https://outlook.office365.com", "IMAP login helpdesk@contoso.com"
-	Attempt int                 `json:"attempt"` // attempts made so far
-	Reason  explain.Explanation `json:"reason"`  // why the last attempt failed
-	NextIn  time.Duration       `json:"next_in"` // until the next attempt
-	Left    time.Duration       `json:"left"`    // of the whole budget
-}
+// Event is one tick of the countdown while a refusal that is likely
+// replication delay is waited out: Action names what is retried ("token
+// for https://outlook.office365.com", "IMAP login helpdesk@contoso.com"),
+// Detail and Code say why, Wait is the time to the next attempt and Left
+// what remains of the budget.
+type Event = model.Event
 
-// Retry waits out replication delay: bounded, with a countdown, cancellable
-// through the context.
+// Retry waits out replication delay on the Replication schedule: bounded,
+// with a countdown, cancellable through the context.
 type Retry struct {
 	// Budget is the longest total wait; 0 = DefaultBudget, negative = no retry.
 	Budget time.Duration
 	// Deadline, when set, also ends the waiting: the budget of a whole
 	// login test counted from the last setup change.
 	Deadline time.Time
-	// Interval is the first wait between attempts (default 1 s); it grows
-	// by a quarter each time up to MaxInterval (default 10 s): about ten
-	// token requests in the first 30 s. Gentle growth, so a few seconds of
-	// replication delay cost a few seconds, not the next power of two.
-	Interval    time.Duration
-	MaxInterval time.Duration
+	// Interval, when set, replaces the schedule's first wait (1 s).
+	Interval time.Duration
 	// Tick is the countdown's step (default 1 s).
 	Tick time.Duration
 	// OnEvent receives the countdown; nil = silent.
@@ -46,71 +42,33 @@ type Retry struct {
 type Classifier func(error) (explain.Explanation, bool)
 
 // Outcome is how a retried operation went.
-type Outcome struct {
-	Attempts int `json:"attempts"`
-	// Waited is the time spent in countdowns between attempts.
-	Waited time.Duration `json:"waited"`
-}
+type Outcome = retry.Outcome
 
 // Do runs fn until it succeeds, fails with an error classify does not call
-// retryable, the budget runs out, or ctx ends. The last error is returned.
+// retryable, the budget runs out (a *BudgetError), or ctx ends. The last
+// error is returned.
 func (r Retry) Do(ctx context.Context, what string, classify Classifier, fn func(context.Context) error) (Outcome, error) {
-	budget := r.Budget
-	if budget == 0 {
-		budget = DefaultBudget
+	sched := retry.Replication
+	switch {
+	case r.Budget < 0:
+		sched.Bound = 0
+	case r.Budget > 0:
+		sched.Bound = r.Budget
 	}
-	interval := orDefault(r.Interval, time.Second)
-	maxInterval := orDefault(r.MaxInterval, 10*time.Second)
-	tick := orDefault(r.Tick, time.Second)
-	deadline := time.Now().Add(budget)
-	if !r.Deadline.IsZero() && r.Deadline.Before(deadline) {
-		deadline = r.Deadline
+	tick := r.Tick
+	if tick <= 0 {
+		tick = time.Second
 	}
-	var out Outcome
-	for {
-		out.Attempts++
-		err := fn(ctx)
-		if err == nil {
-			return out, nil
-		}
-		reason, retry := classify(err)
-		if !retry || budget < 0 || ctx.Err() != nil {
-			return out, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return out, &BudgetError{What: what, Budget: budget, Attempts: out.Attempts, Err: err}
-		}
-		wait := min(interval, left)
-		interval = min(interval+interval/4, maxInterval)
-		waitStart := time.Now()
-		werr := r.countdown(ctx, what, out.Attempts, reason, wait, deadline, tick)
-		out.Waited += time.Since(waitStart)
-		if werr != nil {
-			return out, errors.Join(werr, err)
-		}
+	loop := retry.Loop{Schedule: sched, What: what, Deadline: r.Deadline, First: r.Interval, Tick: tick, OnWait: r.OnEvent}
+	out, err := loop.Run(ctx, func(ctx context.Context, _ int) error { return fn(ctx) }, func(err error) retry.Verdict {
+		x, ok := classify(err)
+		return retry.Verdict{Retry: ok && r.Budget >= 0, Why: x.Title, Code: x.Code}
+	})
+	var gave *retry.GaveUpError
+	if errors.As(err, &gave) {
+		return out, &BudgetError{What: what, Budget: sched.Bound, Attempts: gave.Attempts, Err: gave.Err}
 	}
-}
-
-// countdown sleeps wait, reporting the time left every tick.
-func (r Retry) countdown(ctx context.Context, what string, attempt int, reason explain.Explanation, wait time.Duration, deadline time.Time, tick time.Duration) error {
-	end := time.Now().Add(wait)
-	for {
-		next := time.Until(end)
-		if next <= 0 {
-			return nil
-		}
-		if r.OnEvent != nil {
-			r.OnEvent(Event{What: what, Attempt: attempt, Reason: reason, NextIn: next.Round(time.Millisecond), Left: time.Until(deadline).Round(time.Millisecond)})
-		}
-		t := time.NewTimer(min(tick, next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return out, err
 }
 
 // BudgetError is returned when replication delay outlasted the budget.
@@ -136,8 +94,7 @@ func ReplicationDelay(err error) (explain.Explanation, bool) {
 		return explain.Explanation{}, false
 	}
 	x := ae.Explain()
-	switch ae.Code() {
-	case 700016, 7000215, 65001:
+	if explain.IsReplication("token", strconv.Itoa(ae.Code()), false) {
 		return x, true
 	}
 	if ae.Err == "temporarily_unavailable" || ae.Status >= 500 {

@@ -146,6 +146,43 @@ type Event struct {
 	Wait    time.Duration
 	Attempt int
 	Left    time.Duration
+	// Code is the refusal being waited out ("AADSTS7000215",
+	// "NoBackingApplicationObject"), when known.
+	Code string
+}
+
+// String is the event as one line of a log: "Creating app: waiting for
+// replication (attempt 3, 4s)…".
+func (e Event) String() string {
+	if e.Wait <= 0 {
+		if e.Detail != "" {
+			return e.Action + ": " + e.Detail
+		}
+		return e.Action + "…"
+	}
+	why := e.Detail
+	if why == "" {
+		why = "Microsoft"
+	}
+	return e.Action + ": waiting for " + why + " (attempt " + itoa(e.Attempt) + ", " + e.Wait.Round(time.Millisecond).String() + ")…"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	if neg {
+		b = append([]byte{'-'}, b...)
+	}
+	return string(b)
 }
 
 // DeviceCode is what a person needs to approve a device-code sign-in.
