@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -205,4 +206,73 @@ func Save(path string, s *State) error {
 	}
 	ok = true
 	return nil
+}
+
+// Store is one setup's state file for one run: loaded once, written by one
+// writer (every save goes through it, under its lock), and its load error
+// kept for whoever needs the state, never dropped.
+type Store struct {
+	path string
+	mu   sync.Mutex
+	st   *State
+}
+
+// Open loads the state file at path; a missing file is an empty store
+// (State returns nil), any other failure an error.
+func Open(path string) (*Store, error) {
+	s := &Store{path: path}
+	st, err := Load(path)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		s.st = st
+	}
+	return s, nil
+}
+
+// Memory is a store that is never written (dry runs, tests).
+func Memory(st *State) *Store { return &Store{st: st} }
+
+// Path is the file's path ("" for a memory store).
+func (s *Store) Path() string { return s.path }
+
+// State is the loaded or last set state; nil when there is none yet. The
+// caller may change it and then Save.
+func (s *Store) State() *State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+// Set replaces the state (a new setup's first record).
+func (s *Store) Set(st *State) {
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+}
+
+// Save writes the state atomically; a memory store keeps it in memory.
+func (s *Store) Save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.path == "" {
+		return nil
+	}
+	return Save(s.path, s.st)
+}
+
+// Update changes the state under the store's lock and saves it.
+func (s *Store) Update(change func(*State)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st == nil {
+		return errors.New("state: nothing to update yet")
+	}
+	change(s.st)
+	if s.path == "" {
+		return nil
+	}
+	return Save(s.path, s.st)
 }
