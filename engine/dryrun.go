@@ -39,7 +39,7 @@ func (d *DryRun) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps
 }
 
 func (d *DryRun) Apply(ctx context.Context, dr steps.Draft, progress func(steps.Event)) (steps.Result, error) {
-	g, err := d.client()
+	g, err := d.reader()
 	if err != nil {
 		return steps.Result{}, err
 	}
@@ -47,7 +47,10 @@ func (d *DryRun) Apply(ctx context.Context, dr steps.Draft, progress func(steps.
 	if err != nil {
 		return steps.Result{}, err
 	}
-	st, _ := LoadStateIfAny(d.statePath(dr))
+	st, err := d.stateOf(dr)
+	if err != nil {
+		return steps.Result{}, err
+	}
 	res, err := provision.DryRun(ctx, g, p, st)
 	if err != nil {
 		return steps.Result{}, err

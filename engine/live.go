@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
@@ -103,6 +102,11 @@ type Live struct {
 	changedAt time.Time
 	// lastPlan is the plan of the last draft seen (the login test's flow).
 	lastPlan provision.Plan
+	// reads answers the run's repeated tenant reads (pre-flight, review,
+	// apply read the tenant once); reset when Apply changes the tenant.
+	reads *graphapi.ReadCache
+	// stores are the state files of the run, by path: each loaded once.
+	stores map[string]*state.Store
 }
 
 // allNeeds is what the wizard asks for when it signs in before the
@@ -135,12 +139,12 @@ func (e *Live) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.T
 		return steps.Tenant{}, err
 	}
 	e.mu.Lock()
-	e.session, e.graph = sess, g
+	e.session, e.graph, e.reads = sess, g, graphapi.NewReadCache()
 	e.mu.Unlock()
 
-	// A pre-flight with no app yet reads the tenant, its domains and the
-	// admin's roles: what the sign-in screen shows.
-	in, err := provision.Preflight(ctx, g, provision.Plan{Tenant: sess.TenantID(), DisplayName: "mailoauth pre-flight", Flow: catalog.AuthCode}, nil)
+	// The tenant, its domains and the admin's roles: what the sign-in
+	// screen shows (read once; pre-flight takes them from the cache).
+	in, err := provision.TenantPreflight(ctx, g.WithReads(e.reads), sess.TenantID())
 	if err != nil {
 		return steps.Tenant{}, err
 	}
@@ -190,8 +194,47 @@ func (e *Live) client() (*graphapi.Client, error) {
 	return e.graph, nil
 }
 
-func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, error) {
+// reader is the Graph client whose tenant reads come from the run's cache.
+func (e *Live) reader() (*graphapi.Client, error) {
 	g, err := e.client()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return g.WithReads(e.reads), nil
+}
+
+// storeAt is the state file at path, opened once per run; its load error
+// reaches the caller (a damaged state file is never taken for none).
+func (e *Live) storeAt(path string) (*state.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.stores[path]; ok {
+		return s, nil
+	}
+	s, err := state.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if e.stores == nil {
+		e.stores = map[string]*state.Store{}
+	}
+	e.stores[path] = s
+	return s, nil
+}
+
+// stateOf is the draft's state (nil when the setup is new).
+func (e *Live) stateOf(d steps.Draft) (*state.State, error) {
+	s, err := e.storeAt(e.statePath(d))
+	if err != nil {
+		return nil, err
+	}
+	return s.State(), nil
+}
+
+func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, error) {
+	g, err := e.reader()
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +253,10 @@ func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, e
 		if err != nil {
 			return nil, err
 		}
-		st, _ := LoadStateIfAny(e.statePath(d))
+		st, err := e.stateOf(d)
+		if err != nil {
+			return nil, err
+		}
 		if in, err = provision.Preflight(ctx, g, p, st); err != nil {
 			return nil, err
 		}
@@ -218,43 +264,35 @@ func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, e
 		e.inspect = in
 		e.mu.Unlock()
 	}
-	out := make([]steps.Finding, 0, len(in.Findings))
-	for _, f := range in.Findings {
-		out = append(out, steps.Finding{Severity: steps.Severity(f.Severity), Text: f.Message, Fix: f.Fix})
-	}
-	return out, nil
+	return append([]steps.Finding(nil), in.Findings...), nil
 }
 
 func (e *Live) FindApps(ctx context.Context, displayName string) ([]steps.ExistingApp, error) {
-	g, err := e.client()
+	g, err := e.reader()
 	if err != nil {
 		return nil, err
 	}
-	var list struct {
-		Value []struct {
-			ID              string    `json:"id"`
-			AppID           string    `json:"appId"`
-			DisplayName     string    `json:"displayName"`
-			CreatedDateTime time.Time `json:"createdDateTime"`
-		} `json:"value"`
+	apps, err := provision.FindApps(ctx, g, displayName)
+	if err != nil {
+		return nil, err
 	}
-	path := "/applications" + graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(displayName)+"'", "$select", "id,appId,displayName,createdDateTime")
-	if err := g.Call(ctx, graphapi.Request{Method: http.MethodGet, Path: path, Action: "Looking for an app named " + displayName}, &list); err != nil {
+	store, err := e.storeAt(filepath.Join(e.outDirFor(displayName), StateFileName))
+	if err != nil {
 		return nil, err
 	}
 	managed := map[string]bool{}
-	if st, err := LoadStateIfAny(filepath.Join(e.outDirFor(displayName), "state.json")); err == nil && st != nil {
+	if st := store.State(); st != nil {
 		managed[st.AppObjectID] = true
 	}
 	var out []steps.ExistingApp
-	for _, a := range list.Value {
-		out = append(out, steps.ExistingApp{AppID: a.AppID, ObjectID: a.ID, DisplayName: a.DisplayName, Created: a.CreatedDateTime, Managed: managed[a.ID]})
+	for _, a := range apps {
+		out = append(out, steps.ExistingApp{AppID: a.ClientID, ObjectID: a.ObjectID, DisplayName: a.DisplayName, Created: a.Created, Managed: managed[a.ObjectID]})
 	}
 	return out, nil
 }
 
 func (e *Live) CheckMailbox(ctx context.Context, address string) (steps.MailboxInfo, error) {
-	g, err := e.client()
+	g, err := e.reader()
 	if err != nil {
 		return steps.MailboxInfo{}, err
 	}
@@ -271,13 +309,13 @@ func (e *Live) CheckMailbox(ctx context.Context, address string) (steps.MailboxI
 		info.Exists, info.Licensed, info.Shared = mb.Found, mb.ExchangePlan != "", mb.LikelyShared()
 	}
 	for _, f := range in.Findings {
-		info.Warnings = append(info.Warnings, f.Message)
+		info.Warnings = append(info.Warnings, f.Text)
 	}
 	return info, nil
 }
 
 func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error) {
-	g, err := e.client()
+	g, err := e.reader()
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +323,10 @@ func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error
 	if err != nil {
 		return nil, err
 	}
-	st, _ := LoadStateIfAny(e.statePath(d))
+	st, err := e.stateOf(d)
+	if err != nil {
+		return nil, err
+	}
 	dr, err := provision.DryRun(ctx, g, p, st)
 	if err != nil {
 		return nil, err
@@ -300,7 +341,7 @@ func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error
 }
 
 func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
-	g, err := e.client()
+	g, err := e.reader()
 	if err != nil {
 		return steps.Result{}, err
 	}
@@ -320,9 +361,16 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 	if err := ensurePrivateDir(filepath.Dir(statePath)); err != nil {
 		return steps.Result{}, err
 	}
+	store, err := e.storeAt(statePath)
+	if err != nil {
+		return steps.Result{}, err
+	}
 	progress(steps.Event{Action: "Applying the plan", Detail: "state file " + statePath})
-	reg, err := provision.Apply(ctx, g, p, provision.Options{StatePath: statePath, CloudName: e.cloud.Name, RemoveUnneeded: e.removeUnneeded})
-	if serr := e.recordSetup(statePath, d, reg); serr != nil && err == nil {
+	// The apply reuses what pre-flight and the review read; once it has
+	// changed the tenant, nothing read before is trusted again.
+	reg, err := provision.Apply(ctx, g, p, provision.Options{Store: store, CloudName: e.cloud.Name, RemoveUnneeded: e.removeUnneeded})
+	e.reads.Reset()
+	if serr := e.recordSetup(store, d, reg); serr != nil && err == nil {
 		err = serr
 	}
 	res := steps.Result{TenantID: e.tenantID(), AppName: d.AppName, StateFile: statePath}
@@ -343,16 +391,17 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 		case reg.KeptSecret != nil:
 			// The secret an earlier run added: its value comes back from
 			// that run's settings.json, matched by key ID.
-			st, _ := LoadStateIfAny(statePath)
-			if v, ok := e.recoveredSecret(d, st); ok {
+			if v, ok := e.recoveredSecret(d, store.State()); ok {
 				res.Secret = v
 			}
 			res.SecretHint, res.SecretExpiry = reg.KeptSecret.Hint, reg.KeptSecret.EndDateTime
 		}
 		e.mu.Lock()
 		e.reg = reg
-		if len(reg.Changes) > 0 {
-			e.changedAt = time.Now()
+		for _, c := range reg.Changes {
+			if c.Action.Changes() {
+				e.changedAt = time.Now()
+			}
 		}
 		e.mu.Unlock()
 	}
@@ -398,12 +447,11 @@ func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) 
 	return ExportResult(dir, in, files), nil
 }
 
-// recordSetup adds the product-side answers to the state file Apply wrote,
-// so export, test and a resumed setup need nothing else. No secret.
-func (e *Live) recordSetup(path string, d steps.Draft, reg *provision.Registration) error {
-	st, err := LoadStateIfAny(path)
-	if err != nil || st == nil {
-		return err
+// recordSetup adds the product-side answers to the state Apply wrote, so
+// export, test and a resumed setup need nothing else. No secret.
+func (e *Live) recordSetup(store *state.Store, d steps.Draft, reg *provision.Registration) error {
+	if store.State() == nil {
+		return nil // nothing was made: nothing to record
 	}
 	e.mu.Lock()
 	domains := append([]string(nil), e.tenantT.Domains...)
@@ -417,6 +465,5 @@ func (e *Live) recordSetup(path string, d steps.Draft, reg *provision.Registrati
 			setup.Permissions = append(setup.Permissions, state.PermissionRef{ResourceAppID: rp.Resource.AppID, Kind: string(rp.Kind), Value: rp.Value, ID: rp.ID})
 		}
 	}
-	st.Setup = setup
-	return state.Save(path, st)
+	return store.Update(func(st *state.State) { st.Setup = setup })
 }

@@ -11,10 +11,25 @@ import (
 	"github.com/mailoauth/mailoauth/steps"
 )
 
+// TestTenantIsReadOnce: sign-in, the namesake check, the mailbox check,
+// pre-flight, review and apply of one run read each thing once.
+func TestTenantIsReadOnce(t *testing.T) {
+	paths := map[string]int{}
+	gets, _ := readsBeforeFirstWrite(t, extraViewAnswers(), func(r sim.Request) { paths[r.Method+" "+r.Path]++ })
+	for p, n := range paths {
+		if n > 1 {
+			t.Errorf("%s read %d times before the first write", p, n)
+		}
+	}
+	if gets == 0 || gets > 8 {
+		t.Errorf("%d GETs before the first write; want the tenant read once (7 for ExtraView)", gets)
+	}
+}
+
 // readsBeforeFirstWrite runs one unattended setup through the live engine
 // on the simulated tenant and counts the Graph requests sent before the
 // first write (issue 15 item 6: "read the tenant once").
-func readsBeforeFirstWrite(tb testing.TB, a steps.Answers) (gets, total int) {
+func readsBeforeFirstWrite(tb testing.TB, a steps.Answers, seen ...func(sim.Request)) (gets, total int) {
 	tb.Helper()
 	s, err := sim.Start(sim.Options{AutoApprove: DemoAdmin})
 	if err != nil {
@@ -45,6 +60,9 @@ func readsBeforeFirstWrite(tb testing.TB, a steps.Answers) (gets, total int) {
 		}
 		if !wrote {
 			gets++
+			for _, f := range seen {
+				f(r)
+			}
 		}
 	}
 	return gets, total

@@ -49,8 +49,10 @@ func (e *Live) needsNewSecret(d steps.Draft) bool {
 	if !d.NeedsSecret {
 		return false
 	}
-	st, _ := LoadStateIfAny(e.statePath(d))
-	if st == nil || st.Secret == nil {
+	st, err := e.stateOf(d)
+	if err != nil || st == nil || st.Secret == nil {
+		// An unreadable state file stops the run at pre-flight, which
+		// reports its error; here it only means "no secret to keep".
 		return false
 	}
 	_, ok := e.recoveredSecret(d, st)

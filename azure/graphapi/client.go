@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -66,6 +67,58 @@ type Client struct {
 	adapter *msgraphcore.GraphRequestAdapterBase
 	base    string
 	opts    Options
+	// reads, when set, answers repeated cacheable GETs of one run.
+	reads *ReadCache
+}
+
+// ReadCache keeps the replies of a run's cacheable reads (the tenant, the
+// admin's roles, resource APIs, users, the app and its consent), so that
+// pre-flight, review and apply read the tenant once. Whoever changes the
+// tenant resets it.
+type ReadCache struct {
+	mu     sync.Mutex
+	bodies map[string][]byte
+	hits   int
+}
+
+// NewReadCache is an empty cache.
+func NewReadCache() *ReadCache { return &ReadCache{bodies: map[string][]byte{}} }
+
+// Reset forgets every reply: the tenant was changed.
+func (rc *ReadCache) Reset() {
+	rc.mu.Lock()
+	rc.bodies = map[string][]byte{}
+	rc.mu.Unlock()
+}
+
+// Hits is how many reads the cache answered.
+func (rc *ReadCache) Hits() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.hits
+}
+
+func (rc *ReadCache) get(path string) ([]byte, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	b, ok := rc.bodies[path]
+	if ok {
+		rc.hits++
+	}
+	return b, ok
+}
+
+func (rc *ReadCache) put(path string, body []byte) {
+	rc.mu.Lock()
+	rc.bodies[path] = body
+	rc.mu.Unlock()
+}
+
+// WithReads is the client answering cacheable GETs from rc (nil: none).
+func (c *Client) WithReads(rc *ReadCache) *Client {
+	cp := *c
+	cp.reads = rc
+	return &cp
 }
 
 // clientOptions leave the service library out of Graph's SdkVersion
@@ -172,6 +225,9 @@ type Request struct {
 	// idempotent may have been carried out although the reply was an error,
 	// and only the caller can look for the object before trying again.
 	NoServerErrorRetry bool `json:"-"`
+	// Cacheable lets a GET be answered from the client's ReadCache: reads
+	// of what no step of the run changes before the apply.
+	Cacheable bool `json:"-"`
 	// FinishInFlight lets a request that has been sent finish even when ctx
 	// is cancelled (waits between attempts still stop at once). For writes
 	// whose reply cannot be had again, such as addPassword's secretText: an
@@ -314,6 +370,15 @@ func (c *Client) Call(ctx context.Context, r Request, out any) error {
 		// A change starting: the wizard shows it while it runs.
 		c.emit(Event{Action: r.Line(), Attempt: 1})
 	}
+	cache := c.reads
+	if r.Method != http.MethodGet || !r.Cacheable {
+		cache = nil
+	}
+	if cache != nil {
+		if body, ok := cache.get(r.Path); ok {
+			return decodeInto(r, body, out)
+		}
+	}
 	sched := retry.Graph
 	sched.Bound = c.opts.RetryBound
 	loop := retry.Loop{Schedule: sched, What: r.Line(), OnWait: c.emit}
@@ -327,10 +392,11 @@ func (c *Client) Call(ctx context.Context, r Request, out any) error {
 		if err != nil {
 			return err
 		}
-		if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
-			if err := json.Unmarshal(resp.Body, out); err != nil {
-				return fmt.Errorf("%s %s: Graph's reply is not the expected JSON: %w", r.Method, r.Path, err)
-			}
+		if err := decodeInto(r, resp.Body, out); err != nil {
+			return err
+		}
+		if cache != nil {
+			cache.put(r.Path, resp.Body)
 		}
 		return nil
 	}, func(err error) retry.Verdict {
@@ -347,6 +413,16 @@ func (c *Client) Call(ctx context.Context, r Request, out any) error {
 		return ge
 	}
 	return err
+}
+
+func decodeInto(r Request, body []byte, out any) error {
+	if out == nil || len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s %s: Graph's reply is not the expected JSON: %w", r.Method, r.Path, err)
+	}
+	return nil
 }
 
 // waitReason says in a few words what a retry waits for.

@@ -20,8 +20,12 @@ import (
 
 // Options tune an apply.
 type Options struct {
-	// StatePath is the state file; "" keeps the state in memory only (a
-	// resumed run then cannot know what an interrupted one made).
+	// Store is the setup's state, loaded once by the caller and saved after
+	// every step. Nil: StatePath is opened; both empty keep the state in
+	// memory only (a resumed run then cannot know what an interrupted one
+	// made).
+	Store *state.Store
+	// StatePath is the state file when Store is nil.
 	StatePath string
 	// CloudName is recorded in the state file.
 	CloudName string
@@ -113,6 +117,7 @@ type engine struct {
 	p      Plan
 	in     *Inspection
 	st     *state.State
+	store  *state.Store
 	reg    *Registration
 	opts   Options
 	mu     sync.Mutex
@@ -120,26 +125,22 @@ type engine struct {
 }
 
 func (e *engine) save() error {
-	if e.dryRun || e.opts.StatePath == "" {
+	if e.dryRun || e.store == nil {
 		return nil
 	}
-	return state.Save(e.opts.StatePath, e.st)
+	return e.store.Save()
 }
 
 func (e *engine) change(verb model.Verb, object, detail string) {
 	e.reg.Changes = append(e.reg.Changes, Change{Action: verb, Object: object, Detail: detail})
 }
 
-// LoadState reads the state file, or starts a new one when there is none.
-func LoadState(path string) (*state.State, error) {
+// openStore opens the state file at path, or a memory store for "".
+func openStore(path string) (*state.Store, error) {
 	if path == "" {
-		return nil, nil
+		return state.Memory(nil), nil
 	}
-	st, err := state.Load(path)
-	if errors.Is(err, state.ErrNotFound) {
-		return nil, nil
-	}
-	return st, err
+	return state.Open(path)
 }
 
 // Apply provisions the plan idempotently: pre-flight (reads only), then at
@@ -157,10 +158,14 @@ func Apply(ctx context.Context, g *graphapi.Client, p Plan, opts Options) (*Regi
 		return nil, err
 	}
 	p.normalise()
-	st, err := LoadState(opts.StatePath)
-	if err != nil {
-		return nil, err
+	store := opts.Store
+	if store == nil {
+		var err error
+		if store, err = openStore(opts.StatePath); err != nil {
+			return nil, err
+		}
 	}
+	st := store.State()
 	in, err := Preflight(ctx, g, p, st)
 	if err != nil {
 		return nil, err
@@ -180,7 +185,8 @@ func Apply(ctx context.Context, g *graphapi.Client, p Plan, opts Options) (*Regi
 	if opts.CloudName != "" {
 		st.Cloud = opts.CloudName
 	}
-	e := &engine{g: g, p: p, in: in, st: st, opts: opts, reg: newRegistration(in)}
+	store.Set(st)
+	e := &engine{g: g, p: p, in: in, st: st, store: store, opts: opts, reg: newRegistration(in)}
 	if err := e.run(ctx); err != nil {
 		return e.reg, err
 	}
@@ -191,7 +197,7 @@ func newRegistration(in *Inspection) *Registration {
 	reg := &Registration{TenantID: in.TenantID, Grants: map[string]string{}, AppRoleAssignmentIDs: map[string]string{}, UserAssignmentIDs: map[string]string{}, Permissions: in.Permissions, Findings: in.Findings, ReadRounds: in.ReadRounds, Reads: in.ReadRequests}
 	for _, f := range in.Findings {
 		if f.Severity == Warning {
-			reg.Warnings = append(reg.Warnings, f.Message)
+			reg.Warnings = append(reg.Warnings, f.Text)
 		}
 	}
 	return reg
@@ -476,8 +482,7 @@ func (e *engine) createApp(ctx context.Context, req graphapi.Request) (json.RawM
 			// The last POST may have been carried out although Graph
 			// answered 5xx: look before posting again.
 			var list graphList[application]
-			path := "/applications" + graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(e.p.DisplayName)+"'", "$select", appSelect)
-			if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Checking whether the app was created"}, &list); err != nil {
+			if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: appsNamedPath(e.p.DisplayName), Action: "Checking whether the app was created"}, &list); err != nil {
 				return err
 			}
 			switch len(list.Value) {

@@ -9,36 +9,25 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/model"
 )
 
-// Severity ranks a pre-flight finding.
-type Severity string
+// Severity and Finding are the shared vocabulary's (internal/model).
+type (
+	Severity = model.Severity
+	Finding  = model.Finding
+)
 
 const (
-	Blocker Severity = "blocker" // the apply would fail; nothing is changed
-	Warning Severity = "warning" // the setup may not work as intended
-	Info    Severity = "info"
+	Blocker = model.Blocker // the apply would fail; nothing is changed
+	Warning = model.Warning // the setup may not work as intended
+	Info    = model.Info
 )
-
-// Finding is one pre-flight result with its fix.
-type Finding struct {
-	Severity Severity `json:"severity"`
-	Code     string   `json:"code"`
-	Message  string   `json:"message"`
-	Fix      string   `json:"fix,omitempty"`
-}
-
-func (f Finding) String() string {
-	s := fmt.Sprintf("[%s] %s", f.Severity, f.Message)
-	if f.Fix != "" {
-		s += " Fix: " + f.Fix
-	}
-	return s
-}
 
 // Directory role template IDs (architecture.md, the same in every tenant).
 const (
@@ -80,6 +69,9 @@ type Inspection struct {
 	TenantID   string   `json:"tenant_id"`
 	TenantName string   `json:"tenant_name"`
 	Domains    []string `json:"domains"`
+	// InitialDomain is the *.onmicrosoft.com domain Graph marks isInitial
+	// (Connect-ExchangeOnline -Organization takes it in every tenant).
+	InitialDomain string `json:"initial_domain,omitempty"`
 	// Roles are the signed-in admin's directory roles (display names);
 	// RolesKnown is false when Graph would not list them.
 	Roles      []string  `json:"roles"`
@@ -163,7 +155,9 @@ func (r *reader) get(ctx context.Context, path string, out any, notFoundToo bool
 	r.in.mu.Lock()
 	r.in.ReadRequests++
 	r.in.mu.Unlock()
-	return r.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Reading " + strings.SplitN(path, "?", 2)[0], RetryNotFound: notFoundToo}, out)
+	// Cacheable: with a ReadCache, pre-flight, review and apply of one run
+	// read the tenant once (engine resets it after a change).
+	return r.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Reading " + strings.SplitN(path, "?", 2)[0], RetryNotFound: notFoundToo, Cacheable: true}, out)
 }
 
 func (r *reader) goRun(f func() error) {
@@ -218,62 +212,39 @@ func resourceSPPath(appID string) string {
 // app, service principal and consent that already exist (by the state file,
 // --app-id or display name). Problems are findings, not errors; an error is
 // returned only when Graph cannot be read at all or the app is ambiguous.
+// With a client WithReads, what an earlier pre-flight of the run read is
+// not read again.
 func Preflight(ctx context.Context, g *graphapi.Client, p Plan, st *state.State) (*Inspection, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	p.normalise()
-	in := &Inspection{grants: map[string]*permissionGrant{}, resources: map[string]*servicePrincipal{}, roleIDs: map[string]bool{}}
+	in := newInspection()
 	r := &reader{g: g, in: in}
 	g.Emit(graphapi.Event{Action: "Checking the tenant, your roles, the resource APIs and the mailboxes"})
 
 	// Round 1: everything that needs no id from another read.
-	var org graphList[organization]
-	r.goRun(func() error {
-		return r.get(ctx, "/organization"+graphapi.Query("$select", "id,displayName,verifiedDomains"), &org, false)
-	})
-	r.goRun(func() error { return readRoles(ctx, r, in) })
-	resourceIDs := map[string]bool{catalog.ExchangeOnline.AppID: true}
+	resourceIDs := []string{catalog.ExchangeOnline.AppID}
 	for _, perm := range p.Permissions {
-		resourceIDs[perm.Resource.AppID] = true
+		resourceIDs = append(resourceIDs, perm.Resource.AppID)
 	}
-	var resMu sync.Mutex
-	for id := range resourceIDs {
-		id := id
-		r.goRun(func() error {
-			var sp servicePrincipal
-			err := r.get(ctx, resourceSPPath(id), &sp, false)
-			if graphapi.Status(err) == http.StatusNotFound {
-				return nil // reported below, after the round
-			}
-			if err != nil {
-				return err
-			}
-			resMu.Lock()
-			in.resources[id] = &sp
-			resMu.Unlock()
-			return nil
-		})
-	}
+	readTenant(ctx, r, resourceIDs)
 	var ambiguous error
 	r.goRun(func() error {
 		app, err := findApp(ctx, r, p, st)
-		if err != nil {
-			var amb *AmbiguousAppError
-			if errors.As(err, &amb) {
-				ambiguous = err
-				return nil
-			}
-			return err
+		var amb *AmbiguousAppError
+		if errors.As(err, &amb) {
+			ambiguous = err
+			return nil
 		}
 		in.app = app
-		return nil
+		return err
 	})
 	in.Mailboxes = make([]Mailbox, len(p.Mailboxes))
 	for i, addr := range p.Mailboxes {
-		i, addr := i, addr
 		in.Mailboxes[i].Address = addr
-		r.goRun(func() error { return findUser(ctx, r, &in.Mailboxes[i]) })
+		mb := &in.Mailboxes[i]
+		r.goRun(func() error { return findUser(ctx, r, mb) })
 	}
 	if err := r.round(); err != nil {
 		return nil, err
@@ -281,33 +252,11 @@ func Preflight(ctx context.Context, g *graphapi.Client, p Plan, st *state.State)
 	if ambiguous != nil {
 		return nil, ambiguous
 	}
-	if len(org.Value) > 0 {
-		in.TenantID, in.TenantName = org.Value[0].ID, org.Value[0].DisplayName
-		for _, d := range org.Value[0].VerifiedDomains {
-			in.Domains = append(in.Domains, d.Name)
-		}
-	}
 
 	// Round 2: licences of the users found, and the app's service principal.
-	for i := range in.Mailboxes {
-		mb := &in.Mailboxes[i]
-		if !mb.Found {
-			continue
-		}
-		r.goRun(func() error { return readLicence(ctx, r, mb) })
-	}
+	readLicences(ctx, r)
 	if in.app != nil {
-		r.goRun(func() error {
-			var sp servicePrincipal
-			err := r.get(ctx, "/servicePrincipals(appId='"+in.app.AppID+"')"+graphapi.Query("$select", "id,appId,displayName,appRoleAssignmentRequired"), &sp, false)
-			if graphapi.Status(err) == http.StatusNotFound {
-				return nil
-			}
-			if err == nil {
-				in.sp = &sp
-			}
-			return err
-		})
+		r.goRun(func() error { return readServicePrincipal(ctx, r, in.app.AppID) })
 	}
 	if err := r.round(); err != nil {
 		return nil, err
@@ -315,12 +264,122 @@ func Preflight(ctx context.Context, g *graphapi.Client, p Plan, st *state.State)
 
 	// Round 3: consent and assignments that already exist.
 	if in.sp != nil {
-		spID := in.sp.ID
+		readConsent(ctx, r, in.sp.ID, p.hasAnyKind(catalog.Delegated))
+		if err := r.round(); err != nil {
+			return nil, err
+		}
+	}
+
+	judge(in, p)
+	sortFindings(in)
+	return in, nil
+}
+
+// TenantPreflight reads only what the sign-in screen shows: the tenant, its
+// domains, the admin's roles and whether Exchange Online is provisioned.
+// tenant is the tenant the admin signed in to (GUID or domain).
+func TenantPreflight(ctx context.Context, g *graphapi.Client, tenant string) (*Inspection, error) {
+	in := newInspection()
+	r := &reader{g: g, in: in}
+	readTenant(ctx, r, []string{catalog.ExchangeOnline.AppID})
+	if err := r.round(); err != nil {
+		return nil, err
+	}
+	judge(in, Plan{Tenant: tenant})
+	sortFindings(in)
+	return in, nil
+}
+
+func newInspection() *Inspection {
+	return &Inspection{grants: map[string]*permissionGrant{}, resources: map[string]*servicePrincipal{}, roleIDs: map[string]bool{}}
+}
+
+func sortFindings(in *Inspection) {
+	sort.SliceStable(in.Findings, func(i, j int) bool { return in.Findings[i].Severity.Rank() < in.Findings[j].Severity.Rank() })
+}
+
+// readTenant starts the tenant-level reads of round 1: the organization and
+// its domains, the admin's roles, and each resource API's service principal.
+func readTenant(ctx context.Context, r *reader, resourceAppIDs []string) {
+	in := r.in
+	r.goRun(func() error {
+		var org graphList[organization]
+		if err := r.get(ctx, "/organization"+graphapi.Query("$select", "id,displayName,verifiedDomains"), &org, false); err != nil {
+			return err
+		}
+		if len(org.Value) > 0 {
+			in.mu.Lock()
+			in.TenantID, in.TenantName = org.Value[0].ID, org.Value[0].DisplayName
+			for _, d := range org.Value[0].VerifiedDomains {
+				in.Domains = append(in.Domains, d.Name)
+				if d.IsInitial {
+					in.InitialDomain = d.Name
+				}
+			}
+			in.mu.Unlock()
+		}
+		return nil
+	})
+	r.goRun(func() error { return readRoles(ctx, r, in) })
+	seen := map[string]bool{}
+	for _, id := range resourceAppIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		r.goRun(func() error {
+			var sp servicePrincipal
+			err := r.get(ctx, resourceSPPath(id), &sp, false)
+			if graphapi.Status(err) == http.StatusNotFound {
+				return nil // judged after the round
+			}
+			if err != nil {
+				return err
+			}
+			in.mu.Lock()
+			in.resources[id] = &sp
+			in.mu.Unlock()
+			return nil
+		})
+	}
+}
+
+func readLicences(ctx context.Context, r *reader) {
+	for i := range r.in.Mailboxes {
+		mb := &r.in.Mailboxes[i]
+		if mb.Found {
+			r.goRun(func() error { return readLicence(ctx, r, mb) })
+		}
+	}
+}
+
+func readServicePrincipal(ctx context.Context, r *reader, appID string) error {
+	var sp servicePrincipal
+	err := r.get(ctx, "/servicePrincipals(appId='"+appID+"')"+graphapi.Query("$select", "id,appId,displayName,appRoleAssignmentRequired"), &sp, false)
+	if graphapi.Status(err) == http.StatusNotFound {
+		return nil
+	}
+	if err == nil {
+		r.in.sp = &sp
+	}
+	return err
+}
+
+// readConsent reads the consent and assignments that already exist for the
+// app's service principal. The delegated grants are read only when the
+// plan has delegated permissions: listing oauth2PermissionGrants needs
+// Directory.Read.All (or DelegatedPermissionGrant.ReadWrite.All), which an
+// app-only plan's sign-in does not ask for (microsoft.md §15.3).
+func readConsent(ctx context.Context, r *reader, spID string, delegated bool) {
+	in := r.in
+	if delegated {
 		r.goRun(func() error {
 			grants, err := listAll[permissionGrant](ctx, r, "/oauth2PermissionGrants"+graphapi.Query("$filter", "clientId eq '"+spID+"'"), true)
 			if err != nil {
 				return err
 			}
+			in.mu.Lock()
+			defer in.mu.Unlock()
 			for i := range grants {
 				gr := grants[i]
 				if gr.ConsentType == "AllPrincipals" && gr.ClientID == spID {
@@ -329,41 +388,28 @@ func Preflight(ctx context.Context, g *graphapi.Client, p Plan, st *state.State)
 			}
 			return nil
 		})
-		r.goRun(func() error {
-			as, err := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignments", true)
-			in.roleAssign = as
-			return err
-		})
-		r.goRun(func() error {
-			as, err := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignedTo", true)
-			in.userAssign = as
-			return err
-		})
-		if err := r.round(); err != nil {
-			return nil, err
-		}
 	}
-
-	judge(in, p)
-	sort.SliceStable(in.Findings, func(i, j int) bool { return rank(in.Findings[i].Severity) < rank(in.Findings[j].Severity) })
-	return in, nil
-}
-
-func rank(s Severity) int {
-	switch s {
-	case Blocker:
-		return 0
-	case Warning:
-		return 1
-	}
-	return 2
+	r.goRun(func() error {
+		as, err := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignments", true)
+		in.mu.Lock()
+		in.roleAssign = as
+		in.mu.Unlock()
+		return err
+	})
+	r.goRun(func() error {
+		as, err := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignedTo", true)
+		in.mu.Lock()
+		in.userAssign = as
+		in.mu.Unlock()
+		return err
+	})
 }
 
 func readRoles(ctx context.Context, r *reader, in *Inspection) error {
 	roles, err := listAll[directoryRole](ctx, r, "/me/transitiveMemberOf/microsoft.graph.directoryRole"+graphapi.Query("$select", "id,displayName,roleTemplateId"), false)
 	if err != nil {
 		if s := graphapi.Status(err); s == http.StatusForbidden || s == http.StatusNotFound || s == http.StatusBadRequest {
-			in.add(Finding{Warning, "roles-unknown", "Your directory roles could not be read (" + err.Error() + "), so mailoauth cannot tell in advance whether you may grant consent.", "Continue; if consent fails, sign in as a Cloud Application Administrator (or Privileged Role Administrator / Global Administrator for Microsoft Graph application permissions)."})
+			in.add(finding(Warning, "roles-unknown", "Your directory roles could not be read ("+err.Error()+"), so mailoauth cannot tell in advance whether you may grant consent.", "Continue; if consent fails, sign in as a Cloud Application Administrator (or Privileged Role Administrator / Global Administrator for Microsoft Graph application permissions)."))
 			return nil
 		}
 		return err
@@ -379,6 +425,33 @@ func readRoles(ctx context.Context, r *reader, in *Inspection) error {
 	return nil
 }
 
+// AppSummary is an app registration found by its display name.
+type AppSummary struct {
+	ObjectID    string
+	ClientID    string
+	DisplayName string
+	Created     time.Time
+}
+
+// FindApps lists the app registrations with exactly that display name,
+// every page of them.
+func FindApps(ctx context.Context, g *graphapi.Client, displayName string) ([]AppSummary, error) {
+	r := &reader{g: g, in: newInspection()}
+	apps, err := listAll[application](ctx, r, appsNamedPath(displayName), false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppSummary, 0, len(apps))
+	for _, a := range apps {
+		s := AppSummary{ObjectID: a.ID, ClientID: a.AppID, DisplayName: a.DisplayName}
+		if a.CreatedDateTime != nil {
+			s.Created = *a.CreatedDateTime
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // findApp finds the existing app: the state's object id, then --app-id
 // (client id or object id), then the display name (exactly one match).
 func findApp(ctx context.Context, r *reader, p Plan, st *state.State) (*application, error) {
@@ -392,7 +465,7 @@ func findApp(ctx context.Context, r *reader, p Plan, st *state.State) (*applicat
 		if graphapi.Status(err) != http.StatusNotFound {
 			return nil, err
 		}
-		r.in.add(Finding{Warning, "state-app-gone", fmt.Sprintf("The state file names app object %s, which no longer exists (deleted?). A new app will be registered.", st.AppObjectID), "If that is not intended, stop and check the app in the portal (deleted apps stay restorable for 30 days)."})
+		r.in.add(finding(Warning, "state-app-gone", fmt.Sprintf("The state file names app object %s, which no longer exists (deleted?). A new app will be registered.", st.AppObjectID), "If that is not intended, stop and check the app in the portal (deleted apps stay restorable for 30 days)."))
 	}
 	if p.AppID != "" {
 		var app application
@@ -408,7 +481,7 @@ func findApp(ctx context.Context, r *reader, p Plan, st *state.State) (*applicat
 		}
 		return &app, nil
 	}
-	apps, err := listAll[application](ctx, r, "/applications"+graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(p.DisplayName)+"'", "$select", appSelect), false)
+	apps, err := listAll[application](ctx, r, appsNamedPath(p.DisplayName), false)
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +524,7 @@ func readLicence(ctx context.Context, r *reader, mb *Mailbox) error {
 	var lic graphList[licenseDetail]
 	if err := r.get(ctx, "/users/"+mb.UserID+"/licenseDetails", &lic, false); err != nil {
 		if graphapi.Status(err) == http.StatusForbidden {
-			r.in.add(Finding{Warning, "licence-unknown", fmt.Sprintf("The licences of %s could not be read (%v).", mb.Address, err), "Check in the admin centre that the mailbox has an Exchange Online licence (or is a shared mailbox)."})
+			r.in.add(finding(Warning, "licence-unknown", fmt.Sprintf("The licences of %s could not be read (%v).", mb.Address, err), "Check in the admin centre that the mailbox has an Exchange Online licence (or is a shared mailbox)."))
 			return nil
 		}
 		return err
@@ -471,20 +544,20 @@ func readLicence(ctx context.Context, r *reader, mb *Mailbox) error {
 		}
 	}
 	if pending != "" {
-		r.in.add(Finding{Warning, "licence-pending", fmt.Sprintf("%s has the Exchange Online plan %s, not yet provisioned.", mb.Address, pending), "Wait until the mailbox is provisioned (usually minutes), then test the login."})
+		r.in.add(finding(Warning, "licence-pending", fmt.Sprintf("%s has the Exchange Online plan %s, not yet provisioned.", mb.Address, pending), "Wait until the mailbox is provisioned (usually minutes), then test the login."))
 		return nil
 	}
-	r.in.add(Finding{Warning, "no-exchange-licence", fmt.Sprintf("%s has no Exchange Online licence (no EXCHANGE_S_* plan other than FOUNDATION). That is right for a shared mailbox; a user mailbox without one cannot log in over IMAP/POP/SMTP/EWS.", mb.Address), "If it is a user mailbox, assign a licence that includes Exchange Online (e.g. Exchange Online Plan 1); shared mailboxes need none."})
+	r.in.add(finding(Warning, "no-exchange-licence", fmt.Sprintf("%s has no Exchange Online licence (no EXCHANGE_S_* plan other than FOUNDATION). That is right for a shared mailbox; a user mailbox without one cannot log in over IMAP/POP/SMTP/EWS.", mb.Address), "If it is a user mailbox, assign a licence that includes Exchange Online (e.g. Exchange Online Plan 1); shared mailboxes need none."))
 	return nil
 }
 
 // judge turns what was read into findings and resolves permission IDs.
 func judge(in *Inspection, p Plan) {
-	in.Findings = append(in.Findings, Finding{Info, "tenant", fmt.Sprintf("Tenant %s (%s); verified domains: %s.", in.TenantName, in.TenantID, strings.Join(in.Domains, ", ")), ""})
+	in.Findings = append(in.Findings, finding(Info, "tenant", fmt.Sprintf("Tenant %s (%s); verified domains: %s.", in.TenantName, in.TenantID, strings.Join(in.Domains, ", ")), ""))
 	if in.TenantID != "" && !sameTenant(p.Tenant, in.TenantID, in.Domains) {
-		in.Findings = append(in.Findings, Finding{Blocker, "tenant-mismatch",
+		in.Findings = append(in.Findings, finding(Blocker, "tenant-mismatch",
 			fmt.Sprintf("The plan is for tenant %s, but you are signed in to %s (%s).", p.Tenant, in.TenantName, in.TenantID),
-			"Sign in to the tenant the plan names, or change the tenant in the plan."})
+			"Sign in to the tenant the plan names, or change the tenant in the plan."))
 	}
 
 	// Roles against what the plan needs (microsoft.md §5).
@@ -510,14 +583,14 @@ func judge(in *Inspection, p Plan) {
 					names = append(names, perm.Value)
 				}
 			}
-			in.Findings = append(in.Findings, Finding{Blocker, "role-graph-app-permissions",
+			in.Findings = append(in.Findings, finding(Blocker, "role-graph-app-permissions",
 				fmt.Sprintf("You are signed in with %s. Granting admin consent to Microsoft Graph application permissions (%s) needs Privileged Role Administrator or Global Administrator.", rolesText, strings.Join(names, ", ")),
-				"Sign in as a Privileged Role Administrator or Global Administrator, or ask one to run mailoauth (or to grant consent for this app in the portal)."})
+				"Sign in as a Privileged Role Administrator or Global Administrator, or ask one to run mailoauth (or to grant consent for this app in the portal)."))
 		}
 		if needConsent && !has(RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudApplicationAdmin, RoleApplicationAdmin) {
-			in.Findings = append(in.Findings, Finding{Blocker, "role-consent",
+			in.Findings = append(in.Findings, finding(Blocker, "role-consent",
 				fmt.Sprintf("You are signed in with %s. Granting admin consent to delegated and Exchange Online permissions, and assigning users, needs Cloud Application Administrator or Application Administrator (or higher).", rolesText),
-				"Sign in as a Cloud Application Administrator (least privilege), Application Administrator or Global Administrator."})
+				"Sign in as a Cloud Application Administrator (least privilege), Application Administrator or Global Administrator."))
 		}
 	}
 
@@ -527,23 +600,23 @@ func judge(in *Inspection, p Plan) {
 		if p.hasKind(catalog.ExchangeOnline.AppID, catalog.Delegated) || p.hasKind(catalog.ExchangeOnline.AppID, catalog.Application) || len(p.Mailboxes) > 0 {
 			sev = Blocker
 		}
-		in.Findings = append(in.Findings, Finding{sev, "exchange-not-provisioned", "Office 365 Exchange Online (00000002-0000-0ff1-ce00-000000000000) has no service principal in this tenant: Exchange Online is not provisioned here.", "Use a tenant with an Exchange Online subscription (or wait until the new subscription is provisioned)."})
+		in.Findings = append(in.Findings, finding(sev, "exchange-not-provisioned", "Office 365 Exchange Online (00000002-0000-0ff1-ce00-000000000000) has no service principal in this tenant: Exchange Online is not provisioned here.", "Use a tenant with an Exchange Online subscription (or wait until the new subscription is provisioned)."))
 	}
 	for _, perm := range p.Permissions {
 		res := in.resources[perm.Resource.AppID]
 		if res == nil {
 			if perm.Resource.AppID != catalog.ExchangeOnline.AppID {
-				in.Findings = append(in.Findings, Finding{Blocker, "resource-missing", fmt.Sprintf("%s (%s) has no service principal in this tenant.", perm.Resource.Name, perm.Resource.AppID), "Check the tenant; Microsoft's APIs are normally present in every tenant."})
+				in.Findings = append(in.Findings, finding(Blocker, "resource-missing", fmt.Sprintf("%s (%s) has no service principal in this tenant.", perm.Resource.Name, perm.Resource.AppID), "Check the tenant; Microsoft's APIs are normally present in every tenant."))
 			}
 			continue
 		}
 		id := lookupPermission(res, perm)
 		if id == "" {
-			in.Findings = append(in.Findings, Finding{Blocker, "permission-not-found", fmt.Sprintf("The tenant's %s service principal publishes no %s permission named %q.", perm.Resource.Name, perm.Kind.Label(), perm.Value), "Check the permission name (Microsoft's exact spelling, e.g. POP.AccessAsUser.All) and that the API offers it in this cloud."})
+			in.Findings = append(in.Findings, finding(Blocker, "permission-not-found", fmt.Sprintf("The tenant's %s service principal publishes no %s permission named %q.", perm.Resource.Name, perm.Kind.Label(), perm.Value), "Check the permission name (Microsoft's exact spelling, e.g. POP.AccessAsUser.All) and that the API offers it in this cloud."))
 			continue
 		}
 		if perm.FallbackID != "" && !strings.EqualFold(id, perm.FallbackID) {
-			in.Findings = append(in.Findings, Finding{Info, "permission-id-differs", fmt.Sprintf("%s has ID %s in this tenant (the built-in table says %s); the tenant's ID is used.", perm, id, perm.FallbackID), ""})
+			in.Findings = append(in.Findings, finding(Info, "permission-id-differs", fmt.Sprintf("%s has ID %s in this tenant (the built-in table says %s); the tenant's ID is used.", perm, id, perm.FallbackID), ""))
 		}
 		in.Permissions = append(in.Permissions, ResolvedPermission{Permission: perm, ID: id, ResourceSPID: res.ID})
 	}
@@ -552,7 +625,7 @@ func judge(in *Inspection, p Plan) {
 
 	// What the existing app has that the plan does not need.
 	if in.app != nil {
-		in.Findings = append(in.Findings, Finding{Info, "app-exists", fmt.Sprintf("App registration %q exists (client ID %s); it will be updated, not duplicated.", in.app.DisplayName, in.app.AppID), ""})
+		in.Findings = append(in.Findings, finding(Info, "app-exists", fmt.Sprintf("App registration %q exists (client ID %s); it will be updated, not duplicated.", in.app.DisplayName, in.app.AppID), ""))
 	}
 }
 
@@ -566,10 +639,10 @@ func judgeMailboxes(in *Inspection) {
 	for _, mb := range in.Mailboxes {
 		domain := strings.ToLower(mb.Address[strings.LastIndex(mb.Address, "@")+1:])
 		if len(verified) > 0 && !verified[domain] {
-			in.Findings = append(in.Findings, Finding{Warning, "domain-not-verified", fmt.Sprintf("The domain of %s (%s) is not a verified domain of this tenant (%s).", mb.Address, domain, strings.Join(in.Domains, ", ")), "Use an address on a verified domain, or verify the domain in the Microsoft 365 admin centre."})
+			in.Findings = append(in.Findings, finding(Warning, "domain-not-verified", fmt.Sprintf("The domain of %s (%s) is not a verified domain of this tenant (%s).", mb.Address, domain, strings.Join(in.Domains, ", ")), "Use an address on a verified domain, or verify the domain in the Microsoft 365 admin centre."))
 		}
 		if !mb.Found {
-			in.Findings = append(in.Findings, Finding{Blocker, "mailbox-user-missing", fmt.Sprintf("No user %s exists in this tenant.", mb.Address), "Check the spelling, or create the user (or shared mailbox) first."})
+			in.Findings = append(in.Findings, finding(Blocker, "mailbox-user-missing", fmt.Sprintf("No user %s exists in this tenant.", mb.Address), "Check the spelling, or create the user (or shared mailbox) first."))
 		}
 	}
 }
@@ -579,7 +652,8 @@ func judgeMailboxes(in *Inspection) {
 // tenant's verified domains. The wizard checks each address as it is
 // typed with it, without re-reading the tenant and its resource APIs.
 func InspectMailboxes(ctx context.Context, g *graphapi.Client, domains, addresses []string) (*Inspection, error) {
-	in := &Inspection{Domains: domains, grants: map[string]*permissionGrant{}, resources: map[string]*servicePrincipal{}, roleIDs: map[string]bool{}}
+	in := newInspection()
+	in.Domains = domains
 	r := &reader{g: g, in: in}
 	in.Mailboxes = make([]Mailbox, len(addresses))
 	for i, addr := range addresses {
@@ -647,4 +721,9 @@ func sameTenant(planTenant, id string, domains []string) bool {
 		}
 	}
 	return false
+}
+
+// finding is a pre-flight finding with its rule's code.
+func finding(sev Severity, code, text, fix string) Finding {
+	return Finding{Severity: sev, Code: code, Text: text, Fix: fix}
 }

@@ -1,6 +1,10 @@
 package provision
 
-import "time"
+import (
+	"time"
+
+	"github.com/mailoauth/mailoauth/azure/graphapi"
+)
 
 // Graph JSON shapes mailoauth reads and writes (only the fields it uses).
 
@@ -36,6 +40,7 @@ type application struct {
 	ID                     string                   `json:"id,omitempty"`
 	AppID                  string                   `json:"appId,omitempty"`
 	DisplayName            string                   `json:"displayName,omitempty"`
+	CreatedDateTime        *time.Time               `json:"createdDateTime,omitempty"`
 	SignInAudience         string                   `json:"signInAudience,omitempty"`
 	IsFallbackPublicClient *bool                    `json:"isFallbackPublicClient,omitempty"`
 	Web                    *redirectURIs            `json:"web,omitempty"`
@@ -44,7 +49,14 @@ type application struct {
 	PasswordCredentials    []passwordCredential     `json:"passwordCredentials,omitempty"`
 }
 
-const appSelect = "id,appId,displayName,signInAudience,isFallbackPublicClient,web,publicClient,requiredResourceAccess,passwordCredentials"
+const appSelect = "id,appId,displayName,createdDateTime,signInAudience,isFallbackPublicClient,web,publicClient,requiredResourceAccess,passwordCredentials"
+
+// appsNamedPath lists the app registrations with exactly that display name
+// (the wizard's namesake check and pre-flight read the same path, so a run
+// with a ReadCache reads it once).
+func appsNamedPath(name string) string {
+	return "/applications" + graphapi.Query("$filter", "displayName eq '"+graphapi.QuoteOData(name)+"'", "$select", appSelect)
+}
 
 type appRole struct {
 	ID                 string   `json:"id"`

@@ -45,8 +45,8 @@ func TestJudgeExchangeMissingAndUnknownPermission(t *testing.T) {
 	for _, f := range in.Findings {
 		if f.Code == "permission-not-found" {
 			n++
-			if !strings.Contains(f.Message, "Office 365 Exchange Online") {
-				t.Errorf("message: %s", f.Message)
+			if !strings.Contains(f.Text, "Office 365 Exchange Online") {
+				t.Errorf("message: %s", f.Text)
 			}
 		}
 	}

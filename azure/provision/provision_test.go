@@ -486,7 +486,7 @@ func TestCloudAdminToldBeforeAnyChange(t *testing.T) {
 			blocker = &f
 		}
 	}
-	if blocker == nil || !strings.Contains(blocker.Message, "Privileged Role Administrator or Global Administrator") || !strings.Contains(blocker.Message, "Cloud Application Administrator") {
+	if blocker == nil || !strings.Contains(blocker.Text, "Privileged Role Administrator or Global Administrator") || !strings.Contains(blocker.Text, "Cloud Application Administrator") {
 		t.Fatalf("findings = %+v", in.Findings)
 	}
 	_, err = Apply(context.Background(), g, p, Options{})
@@ -541,7 +541,7 @@ func TestPreflightMailboxes(t *testing.T) {
 	}
 	codes := map[string][]string{}
 	for _, f := range in.Findings {
-		codes[f.Code] = append(codes[f.Code], f.Message)
+		codes[f.Code] = append(codes[f.Code], f.Text)
 	}
 	if len(codes["no-exchange-licence"]) != 2 {
 		t.Errorf("licence warnings: %v", codes["no-exchange-licence"])
