@@ -297,13 +297,21 @@ func runExport(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	in, err := exportInputFromState(st, c)
+	in, err := engine.ExportInput(st, c, "", time.Now())
 	if err != nil {
 		return err
 	}
 	if !noSecret && st.Secret != nil {
-		if in.Secret, err = secretFrom(io, true); err != nil {
-			return err
+		// The environment, then the setup's own settings.json (matched by
+		// key ID), then a hidden prompt on a terminal.
+		in.Secret = io.Getenv("MAILOAUTH_CLIENT_SECRET")
+		if in.Secret == "" {
+			in.Secret, _ = engine.SecretFromFolder(filepath.Dir(path), st)
+		}
+		if in.Secret == "" {
+			if in.Secret, err = secretFrom(io, true); err != nil {
+				return err
+			}
 		}
 		if in.Secret == "" {
 			fmt.Fprintln(io.Err, "No secret given (the state file never holds it): files that already hold it are kept, new ones get a placeholder.")
@@ -334,48 +342,6 @@ func confirmer(io IO) func(string) bool {
 		line, _ := readLine(io.In)
 		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y")
 	}
-}
-
-// exportInputFromState rebuilds the export's input from a state file.
-func exportInputFromState(st *state.State, c cloud.Cloud) (export.Input, error) {
-	setup := st.Setup
-	if setup == nil {
-		return export.Input{}, fmt.Errorf("the state file has no setup record (written by mailoauth before export from state existed); run mailoauth setup again to refresh it")
-	}
-	protocols, err := catalog.ParseProtocols(strings.Join(st.Plan.Protocols, ","))
-	if err != nil {
-		return export.Input{}, fmt.Errorf("state file: %v", err)
-	}
-	in := export.Input{
-		Product: st.Product, Method: setup.Method, AppName: st.Plan.DisplayName,
-		Cloud: c, TenantID: st.Tenant, TenantDomain: engine.InitialDomain(setup.TenantDomains), Audience: catalog.Audience(st.Plan.Audience),
-		ClientID: st.ClientID, AppObjectID: st.AppObjectID, ServicePrincipalID: st.SPID,
-		Protocols: protocols, RedirectURIs: st.Plan.RedirectURIs, PublicClient: st.Plan.PublicClient,
-		Mailboxes: setup.Mailboxes, AdditionalUsers: setup.AdditionalUsers, Answers: setup.Answers,
-		GeneratedAt: time.Now().UTC(),
-	}
-	if st.Secret != nil {
-		in.SecretKeyID, in.SecretHint, in.SecretExpires = st.Secret.KeyID, st.Secret.Hint, st.Secret.EndDateTime
-	}
-	for _, p := range setup.Permissions {
-		perm, ok := catalog.Lookup(p.ResourceAppID, catalog.Kind(p.Kind), p.Value)
-		if !ok {
-			res, err := catalog.ResourceByAppID(p.ResourceAppID)
-			if err != nil {
-				continue
-			}
-			perm = catalog.Permission{Resource: res, Value: p.Value, Kind: catalog.Kind(p.Kind)}
-		}
-		if p.ID != "" {
-			perm.FallbackID = p.ID
-		}
-		in.Permissions = append(in.Permissions, perm)
-	}
-	in.Created = append(in.Created, fmt.Sprintf("App registration %q (application ID %s)", st.Plan.DisplayName, st.ClientID))
-	if st.SPID != "" {
-		in.Created = append(in.Created, "Enterprise application (service principal "+st.SPID+")")
-	}
-	return in, nil
 }
 
 // ---- mailoauth delete

@@ -129,6 +129,14 @@ func (d *Demo) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.T
 }
 
 func (d *Demo) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
+	rep, err := d.test(ctx, r, t, progress)
+	if err == nil && r.StateFile != "" {
+		err = d.recordTest(r.StateFile, rep)
+	}
+	return rep, err
+}
+
+func (d *Demo) test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
 	lt := d.LoginTest(r, t)
 	lt.OpenURL = d.sim.signInAsMailboxUser
 	lt.OnDeviceCode = d.sim.approveAsMailboxUser(t.Mailbox)

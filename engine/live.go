@@ -409,7 +409,39 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 }
 
 func (e *Live) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
-	return runLoginTest(ctx, e.LoginTest(r, t), progress)
+	rep, err := runLoginTest(ctx, e.LoginTest(r, t), progress)
+	if err != nil {
+		return rep, err
+	}
+	if r.StateFile != "" {
+		if err := e.recordTest(r.StateFile, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// recordTest keeps the login test's result in the state file, for the
+// settings sheet, a re-export and `status`.
+func (e *Live) recordTest(path string, rep steps.TestReport) error {
+	store, err := e.storeAt(path)
+	if err != nil {
+		return err
+	}
+	if st := store.State(); st == nil || st.Setup == nil {
+		return nil
+	}
+	return store.Update(func(st *state.State) { st.Setup.RecordTest(time.Now(), rep) })
+}
+
+// initialDomain is the tenant's isInitial domain as Graph reported it.
+func (e *Live) initialDomain() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inspect != nil && e.inspect.InitialDomain != "" {
+		return e.inspect.InitialDomain
+	}
+	return InitialDomain(e.tenantT.Domains)
 }
 
 // LoginTest describes the test of what Apply just made.
@@ -432,10 +464,17 @@ func (e *Live) LoginTest(r steps.Result, t steps.TestInput) LoginTest {
 }
 
 func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) (steps.ExportResult, error) {
-	e.mu.Lock()
-	reg := e.reg
-	e.mu.Unlock()
-	in, err := exportInput(o.Draft, o.Tenant, r, reg, o.Report)
+	store, err := e.storeAt(e.statePath(o.Draft))
+	if err != nil {
+		return steps.ExportResult{}, err
+	}
+	st := store.State()
+	if st == nil {
+		return steps.ExportResult{}, errors.New("export: the setup has no state file yet")
+	}
+	// One path from the state file to the files, the same as `mailoauth
+	// export`: the run's own report was recorded there by Test.
+	in, err := ExportInput(st, e.cloud, r.Secret, time.Now())
 	if err != nil {
 		return steps.ExportResult{}, err
 	}
@@ -458,12 +497,18 @@ func (e *Live) recordSetup(store *state.Store, d steps.Draft, reg *provision.Reg
 	e.mu.Unlock()
 	setup := &state.Setup{
 		Method: d.Method, Answers: d.ProductAnswers, Mailboxes: d.Mailboxes, AdditionalUsers: d.AdditionalUsers,
-		TenantDomains: domains, SecretMonths: d.SecretMonths, RequireAssignment: d.RequireAssignment,
+		TenantDomains: domains, InitialDomain: e.initialDomain(), SecretMonths: d.SecretMonths, RequireAssignment: d.RequireAssignment,
 	}
 	if reg != nil {
 		for _, rp := range reg.Permissions {
 			setup.Permissions = append(setup.Permissions, state.PermissionRef{ResourceAppID: rp.Resource.AppID, Kind: string(rp.Kind), Value: rp.Value, ID: rp.ID})
 		}
 	}
-	return store.Update(func(st *state.State) { st.Setup = setup })
+	return store.Update(func(st *state.State) {
+		if st.Setup != nil {
+			// What a login test recorded belongs to the same setup.
+			setup.LastTest, setup.LastPassed = st.Setup.LastTest, st.Setup.LastPassed
+		}
+		st.Setup = setup
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/provision"
@@ -121,57 +120,6 @@ func InitialDomain(domains []string) string {
 		return domains[0]
 	}
 	return ""
-}
-
-// exportInput assembles what output/export renders from one run.
-func exportInput(d steps.Draft, t steps.Tenant, r steps.Result, reg *provision.Registration, report *steps.TestReport) (export.Input, error) {
-	in := export.Input{
-		Product: d.Product, Method: d.Method, AppName: d.AppName,
-		Cloud: t.Cloud, TenantID: r.TenantID, TenantDomain: InitialDomain(t.Domains), Audience: d.Audience,
-		ClientID: r.AppID, AppObjectID: r.ObjectID, ServicePrincipalID: r.SPObjectID,
-		Secret: r.Secret, SecretHint: r.SecretHint, SecretExpires: r.SecretExpiry,
-		Protocols: d.Protocols, RedirectURIs: d.RedirectURIs, PublicClient: d.PublicClient,
-		Mailboxes: d.Mailboxes, AdditionalUsers: d.AdditionalUsers, Answers: d.ProductAnswers,
-		GeneratedAt: time.Now().UTC(),
-	}
-	if in.TenantID == "" {
-		in.TenantID = t.ID
-	}
-	if reg != nil {
-		switch {
-		case reg.Secret != nil:
-			in.SecretKeyID = reg.Secret.KeyID
-		case reg.KeptSecret != nil:
-			in.SecretKeyID = reg.KeptSecret.KeyID
-		}
-		for _, rp := range reg.Permissions {
-			p := rp.Permission
-			if rp.ID != "" {
-				p.FallbackID = rp.ID // the ID the tenant itself published
-			}
-			in.Permissions = append(in.Permissions, p)
-		}
-		for _, c := range reg.Changes {
-			if c.Action.Changes() {
-				in.Created = append(in.Created, c.Summary())
-			}
-		}
-	} else {
-		in.Created = r.Actions
-	}
-	if report != nil {
-		for _, row := range report.Rows {
-			detail := "signed in and reached the mailbox"
-			if !row.OK {
-				detail = row.Cause
-				if row.Fix != "" {
-					detail += " Fix: " + row.Fix
-				}
-			}
-			in.TestResults = append(in.TestResults, export.TestLine{Protocol: row.Protocol, Mailbox: row.Mailbox, OK: row.OK, Detail: detail})
-		}
-	}
-	return in, nil
 }
 
 // ExportResult is the steps' view of what was written.
