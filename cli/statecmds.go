@@ -302,16 +302,8 @@ func runExport(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	if !noSecret && st.Secret != nil {
-		// The environment, then the setup's own settings.json (matched by
-		// key ID), then a hidden prompt on a terminal.
-		in.Secret = io.Getenv("MAILOAUTH_CLIENT_SECRET")
-		if in.Secret == "" {
-			in.Secret, _ = engine.SecretFromFolder(filepath.Dir(path), st)
-		}
-		if in.Secret == "" {
-			if in.Secret, err = secretFrom(io, true); err != nil {
-				return err
-			}
+		if in.Secret, err = secretFrom(io, true); err != nil {
+			return err
 		}
 		if in.Secret == "" {
 			fmt.Fprintln(io.Err, "No secret given (the state file never holds it): files that already hold it are kept, new ones get a placeholder.")
