@@ -32,7 +32,7 @@ func alreadyExists(err error) bool {
 
 // createOrAdopt sends the create; when Graph says the object already
 // exists, it runs find and returns what that found (adopted = true).
-func (e *engine) createOrAdopt(ctx context.Context, req graphapi.Request, find func(ctx context.Context) (any, error)) (raw json.RawMessage, adopted bool, err error) {
+func (e *applier) createOrAdopt(ctx context.Context, req graphapi.Request, find func(ctx context.Context) (any, error)) (raw json.RawMessage, adopted bool, err error) {
 	err = e.g.Call(ctx, req, &raw)
 	if err == nil || !alreadyExists(err) {
 		return raw, false, err
@@ -51,7 +51,7 @@ func (e *engine) createOrAdopt(ctx context.Context, req graphapi.Request, find f
 	return b, true, nil
 }
 
-func (e *engine) findSP(ctx context.Context, appID string) (any, error) {
+func (e *applier) findSP(ctx context.Context, appID string) (any, error) {
 	var sp servicePrincipal
 	err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: "/servicePrincipals(appId='" + appID + "')" + graphapi.Query("$select", "id,appId,displayName,appRoleAssignmentRequired"), Action: "Reading the existing service principal", RetryNotFound: true}, &sp)
 	if err != nil {
@@ -60,7 +60,7 @@ func (e *engine) findSP(ctx context.Context, appID string) (any, error) {
 	return &sp, nil
 }
 
-func (e *engine) findGrant(ctx context.Context, clientSPID, resourceSPID string) (*permissionGrant, error) {
+func (e *applier) findGrant(ctx context.Context, clientSPID, resourceSPID string) (*permissionGrant, error) {
 	var list graphList[permissionGrant]
 	err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: "/oauth2PermissionGrants" + graphapi.Query("$filter", "clientId eq '"+clientSPID+"'"), Action: "Reading the existing consent", RetryNotFound: true}, &list)
 	if err != nil {
@@ -75,7 +75,7 @@ func (e *engine) findGrant(ctx context.Context, clientSPID, resourceSPID string)
 	return nil, nil
 }
 
-func (e *engine) findAssignment(ctx context.Context, path, principalID, resourceID, roleID string) (any, error) {
+func (e *applier) findAssignment(ctx context.Context, path, principalID, resourceID, roleID string) (any, error) {
 	var list graphList[appRoleAssignment]
 	if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Reading the existing assignments", RetryNotFound: true}, &list); err != nil {
 		return nil, err

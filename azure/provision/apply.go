@@ -111,8 +111,8 @@ type op struct {
 // maxParallel is how many writes of one round are in flight at once.
 const maxParallel = 8
 
-// engine holds one apply's shared state.
-type engine struct {
+// applier holds one apply's shared state (not to be confused with package engine, the UI's adapter).
+type applier struct {
 	g      *graphapi.Client
 	p      Plan
 	in     *Inspection
@@ -124,14 +124,14 @@ type engine struct {
 	dryRun bool
 }
 
-func (e *engine) save() error {
+func (e *applier) save() error {
 	if e.dryRun || e.store == nil {
 		return nil
 	}
 	return e.store.Save()
 }
 
-func (e *engine) change(verb model.Verb, object, detail string) {
+func (e *applier) change(verb model.Verb, object, detail string) {
 	e.reg.Changes = append(e.reg.Changes, Change{Action: verb, Object: object, Detail: detail})
 }
 
@@ -186,7 +186,7 @@ func Apply(ctx context.Context, g *graphapi.Client, p Plan, opts Options) (*Regi
 		st.Cloud = opts.CloudName
 	}
 	store.Set(st)
-	e := &engine{g: g, p: p, in: in, st: st, store: store, opts: opts, reg: newRegistration(in)}
+	e := &applier{g: g, p: p, in: in, st: st, store: store, opts: opts, reg: newRegistration(in)}
 	if err := e.run(ctx); err != nil {
 		return e.reg, err
 	}
@@ -203,7 +203,7 @@ func newRegistration(in *Inspection) *Registration {
 	return reg
 }
 
-func (e *engine) run(ctx context.Context) error {
+func (e *applier) run(ctx context.Context) error {
 	// Round 1: the app registration.
 	if o := e.appOp(); o != nil {
 		if err := e.round(ctx, []*op{o}); err != nil {
@@ -233,7 +233,7 @@ func (e *engine) run(ctx context.Context) error {
 // round announces every action of the round, then sends its requests
 // concurrently. Announcing first means a run stopped at any progress event
 // has sent nothing of that round, which keeps resumption exact.
-func (e *engine) round(ctx context.Context, ops []*op) error {
+func (e *applier) round(ctx context.Context, ops []*op) error {
 	if len(ops) == 0 {
 		return nil
 	}
@@ -283,7 +283,7 @@ func (e *engine) round(ctx context.Context, ops []*op) error {
 
 // ---- Round 1: the app ----
 
-func (e *engine) desiredRRA() (merged []requiredResourceAccess, changed bool) {
+func (e *applier) desiredRRA() (merged []requiredResourceAccess, changed bool) {
 	var existing []requiredResourceAccess
 	if e.in.app != nil {
 		existing = e.in.app.RequiredResourceAccess
@@ -343,7 +343,7 @@ func (e *engine) desiredRRA() (merged []requiredResourceAccess, changed bool) {
 }
 
 // permissionName names an existing requiredResourceAccess entry for people.
-func (e *engine) permissionName(resourceAppID string, a resourceAccess) string {
+func (e *applier) permissionName(resourceAppID string, a resourceAccess) string {
 	name := a.ID
 	if res := e.in.resources[strings.ToLower(resourceAppID)]; res != nil {
 		for _, r := range res.AppRoles {
@@ -384,7 +384,7 @@ func union(have, add []string) ([]string, bool) {
 
 // appOp is the create or update of the app registration, or nil when the
 // app already matches the plan.
-func (e *engine) appOp() *op {
+func (e *applier) appOp() *op {
 	rra, rraChanged := e.desiredRRA()
 	if rra == nil {
 		rra = []requiredResourceAccess{}
@@ -474,7 +474,7 @@ func quote(s string) string { return "\"" + s + "\"" }
 // createApp posts the new app. Graph may answer 503/504 to a create it
 // carried out; before each new attempt the app is looked up by name, so a
 // lost reply never leaves two apps behind.
-func (e *engine) createApp(ctx context.Context, req graphapi.Request) (json.RawMessage, error) {
+func (e *applier) createApp(ctx context.Context, req graphapi.Request) (json.RawMessage, error) {
 	var raw json.RawMessage
 	loop := retry.Loop{Schedule: retry.Graph, What: req.Line(), OnWait: e.g.Emit}
 	_, err := loop.Run(ctx, func(ctx context.Context, attempt int) error {
@@ -508,7 +508,7 @@ func (e *engine) createApp(ctx context.Context, req graphapi.Request) (json.RawM
 
 // ---- Round 2: service principal and secret ----
 
-func (e *engine) round2Ops() []*op {
+func (e *applier) round2Ops() []*op {
 	var ops []*op
 	if e.in.sp != nil {
 		e.reg.SPID = e.in.sp.ID
@@ -559,7 +559,7 @@ func (e *engine) round2Ops() []*op {
 
 // secretOp adds a client secret unless the state says this app already got
 // one from mailoauth that still exists (and no rotation was asked for).
-func (e *engine) secretOp() *op {
+func (e *applier) secretOp() *op {
 	if !e.p.Secret.Needed {
 		return nil
 	}
@@ -648,7 +648,7 @@ func lifetimePolicy(err error) bool {
 
 // ---- Round 3: consent and assignments ----
 
-func (e *engine) round3Ops() []*op {
+func (e *applier) round3Ops() []*op {
 	spID := e.reg.SPID
 	var ops []*op
 	// Delegated consent: one AllPrincipals grant per resource.

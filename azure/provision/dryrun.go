@@ -95,7 +95,7 @@ func plan(p Plan, in *Inspection, st *state.State, base string) *DryRunResult {
 	for k, v := range st.Grants {
 		cp.Grants[k] = v
 	}
-	e := &engine{p: p, in: in, st: &cp, reg: newRegistration(in), dryRun: true}
+	e := &applier{p: p, in: in, st: &cp, reg: newRegistration(in), dryRun: true}
 	out := &DryRunResult{Findings: in.Findings}
 	add := func(round int, ops []*op) {
 		for _, o := range ops {

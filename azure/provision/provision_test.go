@@ -921,12 +921,12 @@ func TestWrongTenantBlocked(t *testing.T) {
 
 // staleEngine is an apply that works from an inspection taken earlier, as
 // when another run (or a lost reply) made objects after pre-flight.
-func staleEngine(g *graphapi.Client, p Plan, in *Inspection, st *state.State) *engine {
+func staleEngine(g *graphapi.Client, p Plan, in *Inspection, st *state.State) *applier {
 	p.normalise()
 	if st == nil {
 		st = state.New(in.TenantID, "custom")
 	}
-	return &engine{g: g, p: p, in: in, st: st, reg: newRegistration(in)}
+	return &applier{g: g, p: p, in: in, st: st, reg: newRegistration(in)}
 }
 
 // TestObjectsAlreadyThereAreAdopted: the service principal, grants, app role
