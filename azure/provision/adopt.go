@@ -53,7 +53,7 @@ func (e *applier) createOrAdopt(ctx context.Context, req graphapi.Request, find 
 
 func (e *applier) findSP(ctx context.Context, appID string) (any, error) {
 	var sp servicePrincipal
-	err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: "/servicePrincipals(appId='" + appID + "')" + graphapi.Query("$select", "id,appId,displayName,appRoleAssignmentRequired"), Action: "Reading the existing service principal", RetryNotFound: true}, &sp)
+	err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: "/servicePrincipals(appId='" + appID + "')" + graphapi.Query("$select", spSelect), Action: "Reading the existing service principal", RetryNotFound: true}, &sp)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ type Options struct {
 	// RemoveUnneeded drops permissions the app has that the plan does not
 	// need. Off by default: mailoauth never drops a permission unasked.
 	RemoveUnneeded bool
+	// Custody keeps a new secret's value before anything else can fail;
+	// nil keeps it in memory only (tests, dry runs).
+	Custody SecretCustody
 }
 
 // Change is one line of the summary: what happened to which object, with
@@ -122,6 +125,10 @@ type applier struct {
 	opts   Options
 	mu     sync.Mutex
 	dryRun bool
+	// recovered: an interrupted run's secret came back from custody.
+	recovered bool
+	// addedPerms are the permissions the app update adds.
+	addedPerms []state.PermissionRef
 }
 
 func (e *applier) save() error {
@@ -181,6 +188,9 @@ func Apply(ctx context.Context, g *graphapi.Client, p Plan, opts Options) (*Regi
 	if st.Tenant == "" {
 		st.Tenant = in.TenantID
 	}
+	if st.SetupID == "" {
+		st.SetupID = state.NewID()
+	}
 	st.Product, st.Plan, st.Users = p.Product, p.Summary(), p.Mailboxes
 	if opts.CloudName != "" {
 		st.Cloud = opts.CloudName
@@ -214,6 +224,16 @@ func (e *applier) run(ctx context.Context) error {
 	e.st.MarkDone(state.StepApp)
 	if err := e.save(); err != nil {
 		return err
+	}
+	// A secret an interrupted run added: recovered from custody, or
+	// removed (its own round, so its name stays recorded until it is gone).
+	orphans, recovered := e.orphanOps()
+	e.recovered = recovered
+	if len(orphans) > 0 {
+		if err := e.round(ctx, orphans); err != nil {
+			return err
+		}
+		e.st.PendingSecret = ""
 	}
 	// Round 2: service principal and secret.
 	if err := e.round(ctx, e.round2Ops()); err != nil {
@@ -284,6 +304,7 @@ func (e *applier) round(ctx context.Context, ops []*op) error {
 // ---- Round 1: the app ----
 
 func (e *applier) desiredRRA() (merged []requiredResourceAccess, changed bool) {
+	e.addedPerms = nil
 	var existing []requiredResourceAccess
 	if e.in.app != nil {
 		existing = e.in.app.RequiredResourceAccess
@@ -336,6 +357,7 @@ func (e *applier) desiredRRA() (merged []requiredResourceAccess, changed bool) {
 		}
 		if !has {
 			merged[i].ResourceAccess = append(merged[i].ResourceAccess, resourceAccess{ID: rp.ID, Type: string(rp.Kind)})
+			e.addedPerms = append(e.addedPerms, state.PermissionRef{ResourceAppID: rp.Resource.AppID, Kind: string(rp.Kind), Value: rp.Value, ID: rp.ID})
 			changed = true
 		}
 	}
@@ -396,6 +418,8 @@ func (e *applier) appOp() *op {
 			"signInAudience":         e.p.Audience.SignInAudience(),
 			"isFallbackPublicClient": e.p.PublicClient,
 			"requiredResourceAccess": rra,
+			"tags":                   ownerTags(e.st.SetupID),
+			"notes":                  ownerNotes(e.p, e.st.SetupID),
 		}
 		switch e.p.Platform {
 		case catalog.Web:
@@ -464,6 +488,10 @@ func (e *applier) appOp() *op {
 		step: state.StepApp,
 		after: func(json.RawMessage) error {
 			e.change(model.Update, "app registration", strings.Join(what, ", "))
+			if !e.st.AppCreated {
+				// Not ours: delete must later remove exactly what was added.
+				e.st.AddedPermissions = mergePermissionRefs(e.st.AddedPermissions, e.addedPerms)
+			}
 			return nil
 		},
 	}
@@ -516,7 +544,7 @@ func (e *applier) round2Ops() []*op {
 		e.st.MarkDone(state.StepServicePrincipal)
 		e.change(model.Keep, "service principal", e.in.sp.ID)
 	} else {
-		body := map[string]any{"appId": e.reg.ClientID}
+		body := map[string]any{"appId": e.reg.ClientID, "tags": append(ownerTags(e.st.SetupID), tagPortalApp)}
 		if e.p.RequireAssignment {
 			body["appRoleAssignmentRequired"] = true
 		}
@@ -534,8 +562,9 @@ func (e *applier) round2Ops() []*op {
 				if err := json.Unmarshal(raw, &sp); err != nil || sp.ID == "" {
 					return fmt.Errorf("creating the service principal: Graph's reply has no id (%v)", err)
 				}
-				// An SP found already there belongs to mailoauth when the app does.
-				e.reg.SPID, e.st.SPID, e.st.SPCreated = sp.ID, sp.ID, !adopted || e.st.AppCreated
+				// One found already there is this setup's only when it
+				// carries the setup's marker (a create whose reply was lost).
+				e.reg.SPID, e.st.SPID, e.st.SPCreated = sp.ID, sp.ID, !adopted || createdBy(sp.Tags, e.st)
 				if adopted {
 					e.change(model.Keep, "service principal", sp.ID+" (already there)")
 					if e.p.RequireAssignment && !sp.AppRoleAssignmentRequired {
@@ -551,8 +580,10 @@ func (e *applier) round2Ops() []*op {
 			},
 		})
 	}
-	if o := e.secretOp(); o != nil {
-		ops = append(ops, o)
+	if !e.recovered {
+		if o := e.secretOp(); o != nil {
+			ops = append(ops, o)
+		}
 	}
 	return ops
 }
@@ -576,25 +607,36 @@ func (e *applier) secretOp() *op {
 		e.reg.Warnings = append(e.reg.Warnings, fmt.Sprintf("The secret recorded in the state file (key %s) no longer exists on the app; a new one is added.", prev.KeyID))
 	}
 	months := e.p.Secret.Months
-	end := time.Now().UTC().AddDate(0, months, 0).Truncate(time.Second)
+	now := time.Now().UTC()
+	end := now.AddDate(0, months, 0).Truncate(time.Second)
+	name := secretName(e.p.Secret.DisplayName, now)
 	path := "/applications/" + e.reg.AppObjectID + "/addPassword"
 	// FinishInFlight: the secret's value comes back only in this reply, so a
 	// cancelled run lets a sent addPassword finish and records it.
-	req := graphapi.Request{Method: "POST", Path: path, Body: passwordBody(e.p.Secret.DisplayName, end), Change: Change{Action: model.Add, Object: fmt.Sprintf("client secret %s (%d months)", quote(e.p.Secret.DisplayName), months)}, Op: explain.OpAddSecret, RetryNotFound: true, FinishInFlight: true}
+	req := graphapi.Request{Method: "POST", Path: path, Body: passwordBody(name, end), Change: Change{Action: model.Add, Object: fmt.Sprintf("client secret %s (%d months)", quote(e.p.Secret.DisplayName), months)}, Op: explain.OpAddSecret, RetryNotFound: true, FinishInFlight: true}
 	o := &op{req: req, step: state.StepSecret}
 	shortened := "" // set by run, read by after (same goroutine)
 	o.run = func(ctx context.Context) (json.RawMessage, error) {
+		// The secret's name is saved before it is asked for: a run killed
+		// before the reply is kept finds it again by that name.
+		e.mu.Lock()
+		e.st.PendingSecret = name
+		err := e.save()
+		e.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("not adding a client secret: the state file could not record it first: %w", err)
+		}
 		// A tenant policy may cap secret lifetimes; try shorter ones.
 		lifetimes := []time.Time{end}
 		for _, days := range []int{180, 90, 30} {
-			if t := time.Now().UTC().AddDate(0, 0, days).Truncate(time.Second); t.Before(end) {
+			if t := now.AddDate(0, 0, days).Truncate(time.Second); t.Before(end) {
 				lifetimes = append(lifetimes, t)
 			}
 		}
 		var lastErr error
 		for i, t := range lifetimes {
 			r := req
-			r.Body = passwordBody(e.p.Secret.DisplayName, t)
+			r.Body = passwordBody(name, t)
 			if i > 0 {
 				r.Change.Object = fmt.Sprintf("client secret with a shorter lifetime (until %s) because of the tenant's policy", t.Format("2006-01-02"))
 				e.g.Emit(graphapi.Event{Action: r.Line()})
@@ -620,21 +662,94 @@ func (e *applier) secretOp() *op {
 			return fmt.Errorf("adding a client secret: Graph's reply has no keyId/secretText")
 		}
 		s := &Secret{KeyID: pc.KeyID, Hint: pc.Hint, DisplayName: pc.DisplayName, Shortened: shortened, text: pc.SecretText}
-		if shortened != "" {
-			e.reg.Warnings = append(e.reg.Warnings, shortened)
-		}
 		if pc.EndDateTime != nil {
 			s.EndDateTime = pc.EndDateTime.UTC()
 		}
 		if s.Hint == "" && len(pc.SecretText) >= 3 {
 			s.Hint = pc.SecretText[:3]
 		}
+		// Into custody before anything else: the value exists nowhere else.
+		if err := e.keep(s); err != nil {
+			return err
+		}
+		if shortened != "" {
+			e.reg.Warnings = append(e.reg.Warnings, shortened)
+		}
 		e.reg.Secret = s
-		e.st.Secret = &state.Secret{KeyID: s.KeyID, Hint: s.Hint, DisplayName: s.DisplayName, EndDateTime: s.EndDateTime, AddedAt: time.Now().UTC()}
+		e.recordSecret(s)
 		e.change(model.Add, "client secret", fmt.Sprintf("%s… (key %s), expires %s", s.Hint, s.KeyID, s.EndDateTime.Format("2006-01-02")))
 		return nil
 	}
 	return o
+}
+
+// keep puts a new secret into custody. When that fails nobody holds the
+// secret, so it is removed again at once rather than left working on the
+// app with no one knowing it.
+func (e *applier) keep(s *Secret) error {
+	if e.opts.Custody == nil {
+		return nil
+	}
+	err := e.opts.Custody.Keep(s)
+	if err == nil {
+		return nil
+	}
+	rm := graphapi.Request{Method: "POST", Path: "/applications/" + e.reg.AppObjectID + "/removePassword", Body: map[string]any{"keyId": s.KeyID},
+		Change: Change{Action: model.Remove, Object: "the new client secret again, since it could not be kept"}, Op: explain.OpAddSecret, RetryNotFound: true, FinishInFlight: true}
+	if rerr := e.g.Call(context.Background(), rm, nil); rerr != nil {
+		return fmt.Errorf("the new client secret (key %s) could not be kept (%v), and removing it again failed too (%v): remove it in the portal (App registrations → %s → Certificates & secrets)", s.KeyID, err, rerr, e.p.DisplayName)
+	}
+	e.st.PendingSecret = ""
+	return fmt.Errorf("the new client secret could not be kept (%w); it was removed again from the app, since no one could receive it", err)
+}
+
+// recordSecret makes s the setup's secret in the state file.
+func (e *applier) recordSecret(s *Secret) {
+	e.st.Secret = &state.Secret{KeyID: s.KeyID, Hint: s.Hint, DisplayName: s.DisplayName, EndDateTime: s.EndDateTime, AddedAt: time.Now().UTC()}
+	e.st.PendingSecret = ""
+}
+
+// orphanOps deals with a secret whose add was interrupted (its name is
+// the state's PendingSecret): one the custody file holds becomes the
+// setup's secret; one nobody holds is removed — it was never handed to
+// anyone. It reports whether a secret was recovered.
+func (e *applier) orphanOps() (ops []*op, recovered bool) {
+	pending := e.st.PendingSecret
+	if pending == "" || e.in.app == nil {
+		return nil, false
+	}
+	for _, pc := range e.in.app.PasswordCredentials {
+		if pc.DisplayName != pending || (e.st.Secret != nil && strings.EqualFold(pc.KeyID, e.st.Secret.KeyID)) {
+			continue
+		}
+		if e.opts.Custody != nil {
+			if v, ok := e.opts.Custody.Recall(pc.KeyID); ok && !recovered {
+				s := &Secret{KeyID: pc.KeyID, Hint: pc.Hint, DisplayName: pc.DisplayName, text: v}
+				if pc.EndDateTime != nil {
+					s.EndDateTime = pc.EndDateTime.UTC()
+				}
+				e.reg.Secret = s
+				e.recordSecret(s)
+				e.st.MarkDone(state.StepSecret)
+				e.change(model.Keep, "client secret", fmt.Sprintf("%s… (key %s) added by the interrupted run, recovered from its custody file", s.Hint, s.KeyID))
+				recovered = true
+				continue
+			}
+		}
+		keyID, hint := pc.KeyID, pc.Hint
+		ops = append(ops, &op{
+			req: graphapi.Request{Method: "POST", Path: "/applications/" + e.reg.AppObjectID + "/removePassword", Body: map[string]any{"keyId": keyID},
+				Change: Change{Action: model.Remove, Object: fmt.Sprintf("orphaned client secret %s… (key %s)", hint, keyID), Detail: "an interrupted run added it and no one ever received its value"}, Op: explain.OpAddSecret},
+			after: func(json.RawMessage) error {
+				e.change(model.Remove, "orphaned client secret", fmt.Sprintf("%s… (key %s): never handed to anyone", hint, keyID))
+				return nil
+			},
+		})
+	}
+	if !recovered && len(ops) == 0 {
+		e.st.PendingSecret = "" // the add never reached Graph
+	}
+	return ops, recovered
 }
 
 func passwordBody(name string, end time.Time) map[string]any {
@@ -838,4 +953,21 @@ func resourceName(appID string) string {
 		return r.Name
 	}
 	return appID
+}
+
+// mergePermissionRefs adds refs not yet in have (by resource, kind and ID).
+func mergePermissionRefs(have, add []state.PermissionRef) []state.PermissionRef {
+	out := append([]state.PermissionRef(nil), have...)
+	for _, a := range add {
+		dup := false
+		for _, h := range have {
+			if strings.EqualFold(h.ResourceAppID, a.ResourceAppID) && h.Kind == a.Kind && strings.EqualFold(h.ID, a.ID) {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, a)
+		}
+	}
+	return out
 }

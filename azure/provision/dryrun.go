@@ -108,6 +108,9 @@ func plan(p Plan, in *Inspection, st *state.State, base string) *DryRunResult {
 	if e.reg.AppObjectID == "" {
 		e.reg.AppObjectID, e.reg.ClientID = PlaceholderAppObjectID, PlaceholderClientID
 	}
+	orphans, recovered := e.orphanOps()
+	e.recovered = recovered
+	add(2, orphans)
 	add(2, e.round2Ops())
 	if e.reg.SPID == "" {
 		e.reg.SPID = PlaceholderSPID

@@ -355,7 +355,7 @@ func readLicences(ctx context.Context, r *reader) {
 
 func readServicePrincipal(ctx context.Context, r *reader, appID string) error {
 	var sp servicePrincipal
-	err := r.get(ctx, "/servicePrincipals(appId='"+appID+"')"+graphapi.Query("$select", "id,appId,displayName,appRoleAssignmentRequired"), &sp, false)
+	err := r.get(ctx, "/servicePrincipals(appId='"+appID+"')"+graphapi.Query("$select", spSelect), &sp, false)
 	if graphapi.Status(err) == http.StatusNotFound {
 		return nil
 	}

@@ -47,9 +47,13 @@ type application struct {
 	PublicClient           *redirectURIs            `json:"publicClient,omitempty"`
 	RequiredResourceAccess []requiredResourceAccess `json:"requiredResourceAccess,omitempty"`
 	PasswordCredentials    []passwordCredential     `json:"passwordCredentials,omitempty"`
+	Tags                   []string                 `json:"tags,omitempty"`
+	Notes                  *string                  `json:"notes,omitempty"`
 }
 
-const appSelect = "id,appId,displayName,createdDateTime,signInAudience,isFallbackPublicClient,web,publicClient,requiredResourceAccess,passwordCredentials"
+const appSelect = "id,appId,displayName,createdDateTime,signInAudience,isFallbackPublicClient,web,publicClient,requiredResourceAccess,passwordCredentials,tags"
+
+const spSelect = "id,appId,displayName,appRoleAssignmentRequired,tags"
 
 // appsNamedPath lists the app registrations with exactly that display name
 // (the wizard's namesake check and pre-flight read the same path, so a run
@@ -77,6 +81,7 @@ type servicePrincipal struct {
 	AppID                     string            `json:"appId"`
 	DisplayName               string            `json:"displayName,omitempty"`
 	AppRoleAssignmentRequired bool              `json:"appRoleAssignmentRequired"`
+	Tags                      []string          `json:"tags,omitempty"`
 	AppRoles                  []appRole         `json:"appRoles,omitempty"`
 	OAuth2PermissionScopes    []permissionScope `json:"oauth2PermissionScopes,omitempty"`
 }

@@ -9,6 +9,8 @@
 package state
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,10 +35,15 @@ const (
 
 // State is the file's content.
 type State struct {
-	Version   int       `json:"version"`
-	Tenant    string    `json:"tenant"`
-	Cloud     string    `json:"cloud"`
-	Product   string    `json:"product,omitempty"`
+	Version int    `json:"version"`
+	Tenant  string `json:"tenant"`
+	Cloud   string `json:"cloud"`
+	Product string `json:"product,omitempty"`
+	// SetupID names this setup in the tenant: what mailoauth creates
+	// carries it (tags mailoauth, mailoauth-created:<id>), and it checks
+	// the marker before changing or deleting anything. Made once, with the
+	// state file.
+	SetupID   string    `json:"setup_id,omitempty"`
 	Plan      Plan      `json:"plan"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -56,6 +63,14 @@ type State struct {
 	UserAssignments []Assignment `json:"user_assignments,omitempty"`
 
 	Secret *Secret `json:"secret,omitempty"`
+	// PendingSecret is the display name of a client secret being added,
+	// saved before the request: a run killed before the reply was kept can
+	// find that secret by its name on the next run (and adopt it from the
+	// custody file, or remove it: it was never handed to anyone).
+	PendingSecret string `json:"pending_secret,omitempty"`
+	// AddedPermissions are the permissions mailoauth added to an app it
+	// did not create (delete removes exactly these, and nothing else).
+	AddedPermissions []PermissionRef `json:"added_permissions,omitempty"`
 	// Users are the mailbox addresses the plan named.
 	Users []string `json:"users,omitempty"`
 	// Steps are the completed steps (Step* constants).
@@ -152,10 +167,19 @@ func Load(path string) (*State, error) {
 	return &s, nil
 }
 
-// New is an empty state for a tenant and cloud.
+// New is an empty state for a tenant and cloud, with a new setup ID.
 func New(tenant, cloudName string) *State {
 	now := time.Now().UTC()
-	return &State{Version: Version, Tenant: tenant, Cloud: cloudName, CreatedAt: now, UpdatedAt: now, Grants: map[string]Grant{}}
+	return &State{Version: Version, Tenant: tenant, Cloud: cloudName, SetupID: NewID(), CreatedAt: now, UpdatedAt: now, Grants: map[string]Grant{}}
+}
+
+// NewID is a random 12-hex-digit ID (a setup's, or a run's).
+func NewID() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic("state: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b)
 }
 
 // Save writes the state atomically: a 0600 temporary file in the same 0700
