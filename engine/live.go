@@ -50,6 +50,9 @@ type Options struct {
 	TestTimeout    time.Duration
 	// SendTo sends a real test message during the login test.
 	SendTo string
+	// Interactive: a person sees the terminal, so a new secret that no
+	// file could hold may be shown once instead of being removed.
+	Interactive bool
 }
 
 // New makes a Live engine.
@@ -59,6 +62,7 @@ func New(o Options) *Live {
 		openBrowser: o.OpenBrowser, browserOnly: o.BrowserOnly, openURL: o.OpenURL,
 		outDir: o.OutDir, baseDir: o.BaseDir, noSecret: o.NoSecret, force: o.Force, confirm: o.Confirm,
 		removeUnneeded: o.RemoveUnneeded, rotateSecret: o.RotateSecret, testTimeout: o.TestTimeout, sendTo: o.SendTo,
+		interactive: o.Interactive,
 	}
 }
 
@@ -88,6 +92,8 @@ type Live struct {
 	testTimeout time.Duration
 	// sendTo, when set, sends a real test message in the login test.
 	sendTo string
+	// interactive: see Options.Interactive.
+	interactive bool
 
 	mu      sync.Mutex
 	session *signin.Session
@@ -368,7 +374,8 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 	progress(steps.Event{Action: "Applying the plan", Detail: "state file " + statePath})
 	// The apply reuses what pre-flight and the review read; once it has
 	// changed the tenant, nothing read before is trusted again.
-	reg, err := provision.Apply(ctx, g, p, provision.Options{Store: store, CloudName: e.cloud.Name, RemoveUnneeded: e.removeUnneeded})
+	keeper := &custody{dir: filepath.Dir(statePath), interactive: e.interactive}
+	reg, err := provision.Apply(ctx, g, p, provision.Options{Store: store, CloudName: e.cloud.Name, RemoveUnneeded: e.removeUnneeded, Custody: keeper})
 	e.reads.Reset()
 	if serr := e.recordSetup(store, d, reg); serr != nil && err == nil {
 		err = serr
@@ -388,6 +395,11 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 		switch {
 		case reg.Secret != nil:
 			res.Secret, res.SecretHint, res.SecretExpiry = reg.Secret.Text(), reg.Secret.Hint, reg.Secret.EndDateTime
+			if keeper.Unsaved() != nil {
+				res.SecretUnsaved = true
+			} else {
+				res.SecretFile = keeper.path()
+			}
 		case reg.KeptSecret != nil:
 			// The secret an earlier run added: its value comes back from
 			// that run's settings.json, matched by key ID.
@@ -483,7 +495,16 @@ func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) 
 	if err != nil {
 		return steps.ExportResult{}, err
 	}
-	return ExportResult(dir, in, files), nil
+	res := ExportResult(dir, in, files)
+	if r.Secret != "" && !e.noSecret && res.SecretFile != "" {
+		// The settings files hold the secret now: one copy fewer.
+		if err := releaseCustody(dir); err != nil {
+			return res, err
+		}
+	} else if r.SecretFile != "" {
+		res.SecretFile = r.SecretFile
+	}
+	return res, nil
 }
 
 // recordSetup adds the product-side answers to the state Apply wrote, so

@@ -20,11 +20,15 @@ func (e *Live) recoveredSecret(d steps.Draft, st *state.State) (string, bool) {
 	return SecretFromFolder(e.outDirFor(d.AppName), st)
 }
 
-// SecretFromFolder reads the client secret a setup wrote into dir's
-// settings.json, if its key ID is the one the state file records.
+// SecretFromFolder reads the client secret a setup wrote into dir — its
+// custody file or settings.json — if its key ID is the one the state file
+// records.
 func SecretFromFolder(dir string, st *state.State) (string, bool) {
 	if st == nil || st.Secret == nil || st.Secret.KeyID == "" {
 		return "", false
+	}
+	if v, ok := readCustody(filepath.Join(dir, SecretFileName), st.Secret.KeyID); ok {
+		return v, true
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, export.SettingsJSON))
 	if err != nil {

@@ -96,6 +96,13 @@ type Result struct {
 	Secret       string    `json:"-"`
 	SecretHint   string    `json:"secret_hint,omitempty"` // the first characters Entra shows
 	SecretExpiry time.Time `json:"secret_expires,omitempty"`
+	// SecretFile is the 0600 file that holds the new secret's value from
+	// the moment Graph returned it (until the settings files hold it);
+	// every ending of a run names it.
+	SecretFile string `json:"secret_file,omitempty"`
+	// SecretUnsaved: no file could hold the new secret (a full or
+	// read-only disk); the terminal must show Secret once, now.
+	SecretUnsaved bool `json:"secret_unsaved,omitempty"`
 	StateFile    string    `json:"state_file,omitempty"`
 	Actions      []string  `json:"actions,omitempty"` // one line per completed action
 }

@@ -457,15 +457,43 @@ func FindApps(ctx context.Context, g *graphapi.Client, displayName string) ([]Ap
 func findApp(ctx context.Context, r *reader, p Plan, st *state.State) (*application, error) {
 	sel := graphapi.Query("$select", appSelect)
 	if st != nil && st.AppObjectID != "" {
+		// A state file belongs to one app: a run never adopts another.
+		switch {
+		case p.AppID != "" && !strings.EqualFold(p.AppID, st.ClientID) && !strings.EqualFold(p.AppID, st.AppObjectID):
+			r.in.add(finding(Blocker, "state-other-app", fmt.Sprintf("This setup's folder holds the state of app %q (client ID %s), but the app to update is %s.", st.Plan.DisplayName, st.ClientID, p.AppID),
+				"Use the folder of that app's own setup (--out), or leave the app ID out to continue this one."))
+			return nil, nil
+		case p.AppID == "" && st.Plan.DisplayName != "" && !strings.EqualFold(strings.TrimSpace(st.Plan.DisplayName), p.DisplayName):
+			r.in.add(finding(Blocker, "state-other-app", fmt.Sprintf("This setup's folder holds the state of app %q (client ID %s); this run is for %q.", st.Plan.DisplayName, st.ClientID, p.DisplayName),
+				fmt.Sprintf("Choose another folder (--out) for %q, or use the app name %q to continue that setup.", p.DisplayName, st.Plan.DisplayName)))
+			return nil, nil
+		}
 		var app application
 		err := r.get(ctx, "/applications/"+st.AppObjectID+sel, &app, false)
 		if err == nil {
+			if !strings.EqualFold(app.AppID, st.ClientID) {
+				r.in.add(finding(Blocker, "state-other-app", fmt.Sprintf("The state file names app object %s with client ID %s, but that object is app %s (%q).", st.AppObjectID, st.ClientID, app.AppID, app.DisplayName),
+					"The state file was edited or belongs to another tenant: move it away and run again."))
+				return nil, nil
+			}
 			return &app, nil
 		}
 		if graphapi.Status(err) != http.StatusNotFound {
 			return nil, err
 		}
+		// The setup's app is gone: a new one is made, and a namesake that
+		// this setup did not make is never taken in its place.
+		namesakes, err := listAll[application](ctx, r, appsNamedPath(p.DisplayName), false)
+		if err != nil {
+			return nil, err
+		}
+		if len(namesakes) > 0 {
+			r.in.add(finding(Blocker, "state-app-gone-namesake", fmt.Sprintf("The app this setup made (client ID %s) no longer exists, and another app named %q (client ID %s) exists that this setup did not make.", st.ClientID, p.DisplayName, namesakes[0].AppID),
+				fmt.Sprintf("To update that app, run with --app-id %s and another folder (--out); to make a new app here, move the state file away. Deleted apps stay restorable for 30 days in the portal.", namesakes[0].AppID)))
+			return nil, nil
+		}
 		r.in.add(finding(Warning, "state-app-gone", fmt.Sprintf("The state file names app object %s, which no longer exists (deleted?). A new app will be registered.", st.AppObjectID), "If that is not intended, stop and check the app in the portal (deleted apps stay restorable for 30 days)."))
+		return nil, nil
 	}
 	if p.AppID != "" {
 		var app application
