@@ -79,11 +79,30 @@ func (e *SymlinkError) Error() string {
 	return fmt.Sprintf("refusing to write through the symbolic link %s -> %s; remove it or choose another path", e.Path, e.Target)
 }
 
-// isLink reports whether an Lstat result is a link of any kind: a symlink,
-// or on Windows a junction or mount point (which Go reports as irregular).
-func isLink(fi fs.FileInfo) bool {
-	return fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0
+// isLink reports whether an Lstat result is a symbolic link.
+func isLink(fi fs.FileInfo) bool { return fi.Mode()&fs.ModeSymlink != 0 }
+
+// isJunction reports a folder-like link that is not a symlink: Go reports a
+// Windows junction or mount point as irregular and not a directory. A
+// OneDrive (cloud files) folder is irregular too, but still a directory, and
+// is written into as any folder.
+func isJunction(fi fs.FileInfo) bool {
+	return fi.Mode()&fs.ModeIrregular != 0 && !fi.IsDir()
 }
+
+// isNameSurrogate reports a Windows reparse point that names another place
+// (symlink, junction, mount point): the name-surrogate bit of its tag
+// (winnt.h IsReparseTagNameSurrogate). Kept here, OS-independent, so the
+// rule is tested everywhere.
+func isNameSurrogate(attributes, reparseTag uint32) bool {
+	const fileAttributeReparsePoint = 0x400
+	return attributes&fileAttributeReparsePoint != 0 && reparseTag&0x20000000 != 0
+}
+
+// isPlainFile: a regular file, or one Windows reports as irregular because
+// of a reparse tag that is not a link (OneDrive placeholders, for one).
+// Folders, devices, pipes, sockets and links are not.
+func isPlainFile(fi fs.FileInfo) bool { return fi.Mode().Type()&^fs.ModeIrregular == 0 }
 
 func linkError(path string) error {
 	target, _ := os.Readlink(path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -87,11 +88,17 @@ func setOwnerOnly(path string, inherit bool) error {
 		return fmt.Errorf("making %s private: %w", path, err)
 	}
 	defer windows.CloseHandle(h)
-	var info windows.ByHandleFileInformation
-	if err := windows.GetFileInformationByHandle(h, &info); err != nil {
+	// FILE_ATTRIBUTE_TAG_INFO: a name-surrogate reparse point (symlink,
+	// junction, mount point) points elsewhere and is refused; other tags
+	// (OneDrive's cloud files, dedup) are the file itself.
+	var tag struct {
+		FileAttributes uint32
+		ReparseTag     uint32
+	}
+	if err := windows.GetFileInformationByHandleEx(h, windows.FileAttributeTagInfo, (*byte)(unsafe.Pointer(&tag)), uint32(unsafe.Sizeof(tag))); err != nil {
 		return fmt.Errorf("making %s private: %w", path, err)
 	}
-	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+	if isNameSurrogate(tag.FileAttributes, tag.ReparseTag) {
 		return linkError(path)
 	}
 	if err := windows.SetSecurityInfo(h, windows.SE_FILE_OBJECT,

@@ -73,6 +73,9 @@ func EnsureDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
+	if fi != nil && isJunction(fi) {
+		return fmt.Errorf("output folder: %w", linkError(dir))
+	}
 	created := fi == nil
 	if created {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -133,7 +136,7 @@ func writeAtomic(path string, data []byte, a Access) (err error) {
 	}
 	if fi, err := checkNotLink(path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	} else if fi != nil && !fi.Mode().IsRegular() {
+	} else if fi != nil && !isPlainFile(fi) {
 		return fmt.Errorf("write %s: exists and is not a regular file (%s); move it away and run again", path, fi.Mode().Type())
 	}
 	// CreateTemp opens with O_EXCL under a random name: never a link.
@@ -367,7 +370,7 @@ func readRegular(path string) ([]byte, bool, error) {
 	if fi == nil {
 		return nil, false, nil
 	}
-	if !fi.Mode().IsRegular() {
+	if !isPlainFile(fi) {
 		return nil, false, fmt.Errorf("%s exists and is not a regular file (%s); move it away and run again", path, fi.Mode().Type())
 	}
 	f, err := openNoFollow(path, os.O_RDONLY, 0)
@@ -416,7 +419,7 @@ func CreatePrivate(path string) (*os.File, error) {
 				err = sameAsLstat(f, path)
 			}
 		} else {
-			if !fi.Mode().IsRegular() {
+			if !isPlainFile(fi) {
 				return nil, fmt.Errorf("%s exists and is not a regular file (%s); choose another path", path, fi.Mode().Type())
 			}
 			f, err = openNoFollow(path, os.O_WRONLY, 0)
