@@ -121,13 +121,19 @@ func TestConnectionLeavesOtherErrorsAlone(t *testing.T) {
 }
 
 // The proxy cases need HTTPS_PROXY, which net/http reads once per process:
-// each runs in a fresh copy of this test binary (TestProxyChild).
+// each runs in a fresh copy of this test binary (proxyChild, from TestMain).
 const childEnv = "MAILOAUTH_EXPLAIN_PROXY_CHILD"
 
-func TestProxyChild(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		t.Skip("run by TestConnectionThroughProxy")
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		proxyChild()
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// proxyChild makes one request through HTTPS_PROXY and prints the result.
+func proxyChild() {
 	c := cloud.Global()
 	if f := os.Getenv("CHILD_CA_FILE"); f != "" {
 		c.CAFile = f
@@ -244,7 +250,7 @@ func inspectingServer(t *testing.T) (*httptest.Server, string) {
 
 func runChild(t *testing.T, proxyAddr string, extra ...string) (code, msg string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProxyChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"=1", "HTTPS_PROXY=http://"+proxyAddr, "https_proxy=", "NO_PROXY=", "no_proxy=")
 	cmd.Env = append(cmd.Env, extra...)
 	out, err := cmd.CombinedOutput()
@@ -263,9 +269,6 @@ func runChild(t *testing.T, proxyAddr string, extra ...string) (code, msg string
 }
 
 func TestConnectionThroughProxy(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
-		t.Skip("child")
-	}
 	inspecting, caFile := inspectingServer(t)
 	closedLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedAddr := closedLn.Addr().String()
