@@ -59,6 +59,8 @@ func (s *Server) middleware(service string, h http.Handler) http.Handler {
 			// The path only: query strings may carry codes or hints.
 			s.record(Request{Time: time.Now(), Service: service, Method: r.Method, Path: r.URL.Path, Status: status})
 		}()
-		h.ServeHTTP(rec, r)
+		if !s.redirectToken(service, rec, r) { // knob_redirect.go
+			h.ServeHTTP(rec, r)
+		}
 	})
 }

@@ -265,8 +265,11 @@ func (c Cloud) TLSConfig() (*tls.Config, error) {
 }
 
 // HTTPClient is the client every HTTPS call to this cloud uses: proxies from
-// the standard environment variables, the cloud's trust roots, and a timeout
-// so nothing hangs. wrap, when not nil, wraps the transport (the HTTP trace).
+// the standard environment variables, the cloud's trust roots, a timeout so
+// nothing hangs, and the credential rules of transport.go (no credential
+// follows a redirect or leaves the cloud's origins). wrap, when not nil,
+// wraps the transport (the HTTP trace), above the guard so that a refused
+// request is traced too.
 func (c Cloud) HTTPClient(wrap func(http.RoundTripper) http.RoundTripper) (*http.Client, error) {
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
@@ -274,12 +277,13 @@ func (c Cloud) HTTPClient(wrap func(http.RoundTripper) http.RoundTripper) (*http
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyFromEnvironment
+	tr.OnProxyConnectResponse = proxyConnectResponse
 	tr.TLSClientConfig = tlsCfg
-	var rt http.RoundTripper = tr
+	var rt http.RoundTripper = &guard{base: tr, cloud: c, proxy: tr.Proxy}
 	if wrap != nil {
 		rt = wrap(rt)
 	}
-	return &http.Client{Transport: rt, Timeout: 60 * time.Second}, nil
+	return &http.Client{Transport: rt, Timeout: 60 * time.Second, CheckRedirect: c.CheckRedirect}, nil
 }
 
 // Overrides are the per-endpoint flags; empty fields keep the preset.

@@ -6,7 +6,8 @@
 // PowerShell line with the tenant's real values filled in (FixCommand).
 //
 // Facts come from microsoft.md §7–§13 and the problem list in peers.md; the
-// package itself has no network code and no dependencies beyond catalog.
+// package itself has no network code and no dependencies beyond catalog and
+// cloud (whose transport marks proxy failures for network.go).
 package explain
 
 import (

@@ -9,13 +9,17 @@ package httptrace
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/mailoauth/mailoauth/output/safefile"
 )
 
 // Entry is one line of the trace file.
@@ -43,25 +47,24 @@ type Tracer struct {
 // New writes entries to w.
 func New(w io.Writer) *Tracer { return &Tracer{w: w, now: time.Now} }
 
-// Open creates (or truncates) the --debug-http file with mode 0600. Its folder
-// is created 0700 when missing; an existing folder is left as it is.
+// Open creates (or truncates) the --debug-http file as a private file
+// (0600; owner-only ACL on Windows). Its folder is created private when
+// missing; an existing folder is left as it is. A path that is a symbolic
+// link is refused, never followed: truncating through it would empty
+// whatever file it points to.
 func Open(path string) (*Tracer, error) {
 	if path == "" {
 		return nil, fmt.Errorf("--debug-http: empty file name; accepted form: a file path, e.g. ./mailoauth-http.jsonl")
 	}
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("--debug-http: %w", err)
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := safefile.EnsureDir(dir); err != nil {
+				return nil, fmt.Errorf("--debug-http: %w", err)
+			}
 		}
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := safefile.CreatePrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("--debug-http: %w", err)
-	}
-	// An existing file keeps its old mode on open; the trace may hold
-	// personal data, so tighten it.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("--debug-http: %w", err)
 	}
 	t := New(f)

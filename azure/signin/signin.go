@@ -120,6 +120,8 @@ type Session struct {
 	username string
 	tenantID string
 	method   Method
+	// authority is where the session signs in, for error messages.
+	authority string
 }
 
 // Username is the signed-in admin's UPN.
@@ -143,6 +145,22 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	// A network failure or a refused redirect is already one sentence
+	// saying what failed and the fix; the chain of MSAL's wrappers
+	// ("unable to resolve an endpoint: server response error: Get ...")
+	// would only bury it.
+	var ce *explain.ConnectionError
+	if errors.As(e.Err, &ce) {
+		return ce.Error()
+	}
+	var re *cloud.RedirectError
+	if errors.As(e.Err, &re) {
+		return fmt.Sprintf("sign-in (%s) stopped: %s", e.Step, re.Error())
+	}
+	var he *cloud.CredentialHostError
+	if errors.As(e.Err, &he) {
+		return fmt.Sprintf("sign-in (%s) stopped: %s", e.Step, he.Error())
+	}
 	if e.AAD != nil {
 		msg := fmt.Sprintf("sign-in (%s) failed: %s", e.Step, e.AAD.Error())
 		if e.Explanation.Fix != "" {
@@ -158,12 +176,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrExpired is returned when nobody entered the device code in time.
 var ErrExpired = errors.New("the device code expired before the sign-in was completed; start again and enter the code within its lifetime")
 
-func wrap(step string, err error) error {
+// wrap makes a sign-in failure an *Error: Microsoft's AADSTS answer with
+// its fix, or a connection failure to the identity platform at authority
+// explained in one sentence (explain.Connection), or the error as it is.
+func wrap(step, authority string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if aad, ok := explain.ParseAAD(err); ok {
 		return &Error{Step: step, AAD: aad, Explanation: aad.Explain(), Err: err}
+	}
+	var ce *explain.ConnectionError
+	if errors.As(explain.Connection(explain.ServiceIdentity, authority, err), &ce) {
+		return &Error{Step: step, Explanation: ce.Explanation, Err: ce}
 	}
 	return &Error{Step: step, Err: err}
 }
@@ -227,7 +252,7 @@ func SignIn(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign-in setup (authority %s): %w", Authority(o.Cloud, o.Tenant), err)
 	}
-	s := &Session{client: client, scopes: append([]string(nil), o.Scopes...)}
+	s := &Session{client: client, scopes: append([]string(nil), o.Scopes...), authority: Authority(o.Cloud, o.Tenant)}
 	if !o.Browser {
 		res, err := s.deviceCode(ctx, o)
 		if err == nil {
@@ -252,7 +277,7 @@ func SignIn(ctx context.Context, o Options) (*Session, error) {
 func (s *Session) deviceCode(ctx context.Context, o Options) (public.AuthResult, error) {
 	dc, err := s.client.AcquireTokenByDeviceCode(ctx, s.scopes)
 	if err != nil {
-		return public.AuthResult{}, wrap("device code", err)
+		return public.AuthResult{}, wrap("device code", s.authority, err)
 	}
 	prompt := DeviceCodePrompt{UserCode: dc.Result.UserCode, VerificationURL: dc.Result.VerificationURL, Message: dc.Result.Message, ExpiresOn: dc.Result.ExpiresOn}
 	o.OnDeviceCode(prompt)
@@ -268,7 +293,7 @@ func (s *Session) deviceCode(ctx context.Context, o Options) (public.AuthResult,
 		if ctx.Err() != nil {
 			return public.AuthResult{}, ctx.Err()
 		}
-		werr := wrap("device code", err)
+		werr := wrap("device code", s.authority, err)
 		var se *Error
 		if errors.As(werr, &se) && se.AAD != nil && (se.AAD.Err == "expired_token" || se.AAD.Code() == 70019) {
 			se.Err = fmt.Errorf("%w (%v)", ErrExpired, err)
@@ -292,7 +317,7 @@ func (s *Session) browser(ctx context.Context, o Options) (public.AuthResult, er
 		if ctx.Err() != nil {
 			return public.AuthResult{}, ctx.Err()
 		}
-		return public.AuthResult{}, wrap("browser sign-in", err)
+		return public.AuthResult{}, wrap("browser sign-in", s.authority, err)
 	}
 	return res, nil
 }
@@ -336,7 +361,7 @@ func (s *Session) Token(ctx context.Context) (string, error) {
 	s.mu.Unlock()
 	res, err := s.client.AcquireTokenSilent(ctx, s.scopes, public.WithSilentAccount(acc))
 	if err != nil {
-		return "", wrap("token refresh", fmt.Errorf("%w (sign in again)", err))
+		return "", wrap("token refresh", s.authority, fmt.Errorf("%w (sign in again)", err))
 	}
 	return res.AccessToken, nil
 }

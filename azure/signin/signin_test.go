@@ -203,19 +203,19 @@ func browse(hc *http.Client, authorizeURL string) error {
 func TestDeviceCodeBlockedClassification(t *testing.T) {
 	blocked := errors.New(`http call(https://login.microsoftonline.com/organizations/oauth2/v2.0/token)(POST) error: reply status code was 400:
 {"error":"access_denied","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.","error_codes":[53003],"trace_id":"t","correlation_id":"c"}`)
-	if !DeviceCodeBlocked(wrap("device code", blocked)) {
+	if !DeviceCodeBlocked(wrap("device code", "https://login.microsoftonline.com/organizations", blocked)) {
 		t.Error("53003 not recognised")
 	}
 	declined := errors.New(`reply status code was 400:
 {"error":"authorization_declined","error_description":"AADSTS70000: The user declined.","error_codes":[70000]}`)
-	if DeviceCodeBlocked(wrap("device code", declined)) {
+	if DeviceCodeBlocked(wrap("device code", "https://login.microsoftonline.com/organizations", declined)) {
 		t.Error("a declined sign-in must not fall back to the browser")
 	}
-	if DeviceCodeBlocked(wrap("device code", errors.New("dial tcp: connection refused"))) {
+	if DeviceCodeBlocked(wrap("device code", "https://login.microsoftonline.com/organizations", errors.New("dial tcp: connection refused"))) {
 		t.Error("a network error must not fall back")
 	}
 	var se *Error
-	if !errors.As(wrap("device code", blocked), &se) || se.Explanation.Fix == "" || !strings.Contains(se.Error(), "AADSTS53003") {
+	if !errors.As(wrap("device code", "https://login.microsoftonline.com/organizations", blocked), &se) || se.Explanation.Fix == "" || !strings.Contains(se.Error(), "AADSTS53003") {
 		t.Errorf("error = %v", se)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/mailoauth/mailoauth/output/safefile"
 )
 
 // Version is the file format version.
@@ -182,15 +184,17 @@ func NewID() string {
 	return hex.EncodeToString(b)
 }
 
-// Save writes the state atomically: a 0600 temporary file in the same 0700
-// folder, synced, then renamed over the old one, so a crash leaves either the
-// old or the new file, never half of one.
+// Save writes the state atomically (output/safefile): a private temporary
+// file (0600; owner-only on Windows) in the same private folder, synced,
+// then renamed over the old one, so a crash leaves either the old or the
+// new file, never half of one. A state file or folder that is a symbolic
+// link is refused, not written through.
 func Save(path string, s *State) error {
 	if s == nil {
 		return errors.New("state: nothing to save")
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safefile.EnsureDir(dir); err != nil {
 		return fmt.Errorf("state folder %s: %w", dir, err)
 	}
 	s.Version = Version
@@ -199,36 +203,9 @@ func Save(path string, s *State) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".state-*.tmp")
-	if err != nil {
+	if err := safefile.WriteAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("state file %s: %w", path, err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("state file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("state file %s: %w", path, err)
-	}
-	ok = true
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +57,36 @@ func TestLoadRejectsGarbageAndFutureVersions(t *testing.T) {
 	os.WriteFile(future, []byte(`{"version":99}`), 0o600)
 	if _, err := Load(future); err == nil {
 		t.Fatal("future version accepted")
+	}
+}
+
+// The state file's folder and the file itself are never written through a
+// symbolic link (issue 10 item 8).
+func TestSaveRefusesSymlinks(t *testing.T) {
+	base := t.TempDir()
+	target := filepath.Join(base, "elsewhere")
+	os.Mkdir(target, 0o755)
+	link := filepath.Join(base, "out")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("cannot make symbolic links here: %v", err)
+	}
+	err := Save(filepath.Join(link, "state.json"), New("t", "global"))
+	if err == nil || !strings.Contains(err.Error(), "refusing to write through the symbolic link "+link+" -> "+target) {
+		t.Fatalf("symlinked folder: %v", err)
+	}
+	other := filepath.Join(base, "other.json")
+	os.WriteFile(other, []byte("keep"), 0o644)
+	dir := filepath.Join(base, "real")
+	os.Mkdir(dir, 0o700)
+	os.Symlink(other, filepath.Join(dir, "state.json"))
+	err = Save(filepath.Join(dir, "state.json"), New("t", "global"))
+	if err == nil || !strings.Contains(err.Error(), "refusing to write through the symbolic link") {
+		t.Fatalf("symlinked file: %v", err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "keep" {
+		t.Fatalf("target changed: %q", b)
+	}
+	if ents, _ := os.ReadDir(target); len(ents) != 0 {
+		t.Fatalf("written into the link's target: %v", ents)
 	}
 }

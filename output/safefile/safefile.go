@@ -10,6 +10,13 @@
 // secret could be brute-forced, a hash of the rest cannot reveal it. Cutting by
 // recorded position (rather than searching for the secret) lets a later run,
 // which may hold a different secret or none, still recognise its own file.
+//
+// Nothing is written through a symbolic link: a folder, file or trace path
+// that is a link is refused with a SymlinkError (never replaced), files are
+// opened with O_NOFOLLOW where the OS has it and checked against Lstat
+// where it does not, new files are made with O_EXCL, and replacements are
+// an atomic rename, which replaces a link planted in a race instead of
+// following it. Privacy on Windows is an owner-only ACL (access.go).
 package safefile
 
 import (
@@ -19,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,26 +59,55 @@ const (
 // secretMarker replaces each secret occurrence before hashing.
 const secretMarker = "\x00mailoauth-secret\x00"
 
-// EnsureDir creates dir (and its parents) and makes dir itself 0700, since
-// it will hold files with a client secret. An existing folder that others
-// can read is tightened to 0700.
+// EnsureDir creates dir (and its parents) and makes dir itself private
+// (0700; owner-only ACL on Windows), since it will hold files with a client
+// secret. An existing folder that others can read is tightened. A dir that
+// is a symbolic link is refused, never followed (its target is not ours).
+// Only the last element is checked: parents such as macOS's /tmp -> /private/tmp
+// are the system's.
 func EnsureDir(dir string) error {
 	if dir == "" {
 		return errors.New("output folder: empty path; accepted form: a folder path such as ./mailoauth-out/my-app")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	fi, err := checkNotLink(dir)
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if fi != nil && isJunction(fi) {
+		return fmt.Errorf("output folder: %w", linkError(dir))
+	}
+	created := fi == nil
+	if created {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("output folder %s: %w", dir, err)
+		}
+	}
+	d, err := openNoFollow(dir, os.O_RDONLY, 0)
+	if err != nil {
+		var se *SymlinkError
+		if errors.As(err, &se) {
+			return fmt.Errorf("output folder: %w", err)
+		}
 		return fmt.Errorf("output folder %s: %w", dir, err)
 	}
-	fi, err := os.Stat(dir)
-	if err != nil {
+	defer d.Close()
+	if fi, err = d.Stat(); err != nil {
 		return fmt.Errorf("output folder %s: %w", dir, err)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("output folder %s: exists and is not a folder", dir)
 	}
-	if fi.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("output folder %s: cannot make it private (0700): %w", dir, err)
+	a := AccessFor(true, 0, false)
+	if err := applyFolderMode(d, fi, a); err != nil {
+		return fmt.Errorf("output folder %s: cannot make it private (0700): %w", dir, err)
+	}
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	if folderACLApplies(created, names) {
+		if err := applyFolderACL(dir, a); err != nil {
+			return fmt.Errorf("output folder %s: %w", dir, err)
 		}
 	}
 	return nil
@@ -79,12 +116,30 @@ func EnsureDir(dir string) error {
 // WriteAtomic writes data to path with the given mode so that a reader sees
 // either the old file or the complete new one, never a partial file, and the
 // content is on disk before the rename makes it visible. The temporary file
-// never has a wider mode than requested.
-func WriteAtomic(path string, data []byte, mode os.FileMode) (err error) {
+// never has a wider mode than requested (on Windows: an owner-only ACL when
+// the mode grants nothing to others; see AccessFor). A path that is a
+// symbolic link is refused.
+func WriteAtomic(path string, data []byte, mode os.FileMode) error {
+	return writeAtomic(path, data, AccessFor(false, mode, false))
+}
+
+// WriteSecret is WriteAtomic for a file that holds a secret: 0600 and
+// owner-only on every OS.
+func WriteSecret(path string, data []byte) error {
+	return writeAtomic(path, data, AccessFor(false, 0o600, true))
+}
+
+func writeAtomic(path string, data []byte, a Access) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
+	if fi, err := checkNotLink(path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	} else if fi != nil && !isPlainFile(fi) {
+		return fmt.Errorf("write %s: exists and is not a regular file (%s); move it away and run again", path, fi.Mode().Type())
+	}
+	// CreateTemp opens with O_EXCL under a random name: never a link.
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -96,8 +151,8 @@ func WriteAtomic(path string, data []byte, mode os.FileMode) (err error) {
 			os.Remove(tmpName)
 		}
 	}()
-	// CreateTemp makes 0600; set the final mode before any byte is written.
-	if err = tmp.Chmod(mode.Perm()); err != nil {
+	// CreateTemp makes 0600; set the final access before any byte is written.
+	if err = applyAccess(tmp, a); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if _, err = tmp.Write(data); err != nil {
@@ -109,6 +164,8 @@ func WriteAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	// rename replaces whatever is at path, a link planted since the check
+	// included, without following it.
 	if err = os.Rename(tmpName, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -182,6 +239,7 @@ func (f *Folder) Put(name string, data []byte, secret string, mode os.FileMode) 
 	}
 	path := filepath.Join(f.dir, name)
 	newEntry := fingerprint(data, secret)
+	access := AccessFor(false, mode, len(newEntry.SecretSpans) > 0)
 
 	current, exists, err := readRegular(path)
 	if err != nil {
@@ -191,8 +249,8 @@ func (f *Folder) Put(name string, data []byte, secret string, mode os.FileMode) 
 		if bytes.Equal(current, data) {
 			// Same bytes: nothing to write, but make sure the mode is right
 			// (a secret file someone made readable is tightened again).
-			if err := os.Chmod(path, mode.Perm()); err != nil {
-				return "", fmt.Errorf("chmod %s: %w", path, err)
+			if err := tighten(path, access); err != nil {
+				return "", err
 			}
 			if old, ok := f.rec.Files[name]; ok && sameEntry(old, newEntry) {
 				return Unchanged, nil // record already right: no disk write
@@ -207,7 +265,7 @@ func (f *Folder) Put(name string, data []byte, secret string, mode os.FileMode) 
 			return KeptSecret, nil
 		}
 	}
-	if err := WriteAtomic(path, data, mode); err != nil {
+	if err := writeAtomic(path, data, access); err != nil {
 		return "", err
 	}
 	f.rec.Files[name] = newEntry
@@ -305,27 +363,94 @@ func cutSpans(data []byte, spans [][2]int) ([]byte, bool) {
 // readRegular reads path if it exists. Anything but a regular file (a
 // symlink someone planted, a folder) is refused rather than followed.
 func readRegular(path string) ([]byte, bool, error) {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	fi, err := checkNotLink(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if fi == nil {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("check %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
+	if !isPlainFile(fi) {
 		return nil, false, fmt.Errorf("%s exists and is not a regular file (%s); move it away and run again", path, fi.Mode().Type())
 	}
-	data, err := os.ReadFile(path)
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	return data, true, nil
 }
 
+// tighten gives an existing regular file its access through a descriptor
+// opened without following links.
+func tighten(path string, a Access) error {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := applyAccess(f, a); err != nil {
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	return nil
+}
+
+// CreatePrivate opens path for writing from the start, as a private file
+// (0600, owner-only on Windows): created exclusively when missing,
+// truncated when it is an existing regular file, refused when it is a
+// symbolic link or anything else. For --debug-http traces.
+func CreatePrivate(path string) (*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		fi, err := checkNotLink(path)
+		if err != nil {
+			return nil, err
+		}
+		var f *os.File
+		if fi == nil {
+			f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+			if errors.Is(err, fs.ErrExist) && attempt == 0 {
+				continue // made by someone else meanwhile: check it again
+			}
+			if err == nil {
+				err = sameAsLstat(f, path)
+			}
+		} else {
+			if !isPlainFile(fi) {
+				return nil, fmt.Errorf("%s exists and is not a regular file (%s); choose another path", path, fi.Mode().Type())
+			}
+			f, err = openNoFollow(path, os.O_WRONLY, 0)
+		}
+		if err != nil {
+			if f != nil {
+				f.Close()
+			}
+			if fi, lerr := os.Lstat(path); lerr == nil && isLink(fi) {
+				return nil, linkError(path)
+			}
+			return nil, err
+		}
+		// An existing file keeps its old mode and ACL on open; the content
+		// may be personal data, so tighten before truncating.
+		if err := applyAccess(f, AccessFor(false, 0o600, true)); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+}
+
 func checkName(name string) error {
-	if name == "" || name == "." || name == ".." || name == RecordName ||
-		strings.ContainsAny(name, `/\`) || strings.ContainsRune(name, 0) {
-		return fmt.Errorf("file name %q: accepted form: a plain file name inside the output folder, not %s", name, RecordName)
+	if name == "" || name == "." || name == ".." || name == RecordName || name == LockName ||
+		strings.ContainsAny(name, `/\:`) || strings.ContainsRune(name, 0) {
+		return fmt.Errorf("file name %q: accepted form: a plain file name inside the output folder, not %s or %s", name, RecordName, LockName)
 	}
 	return nil
 }
