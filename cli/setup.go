@@ -262,7 +262,9 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 		OpenBrowser: openBrowser, BrowserOnly: o.browserOnly, OpenURL: openURL,
 		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirmer(io),
 		RemoveUnneeded: o.removePerms, RotateSecret: o.rotate, TestTimeout: o.testTimeout, SendTo: o.sendTo,
+		Interactive: io.Interactive,
 	})
+	defer live.Close()
 	var eng steps.Engine = live
 	var demo *engine.Demo
 	if simTenant != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/internal/simcloud"
+	"github.com/mailoauth/mailoauth/engine"
 	"github.com/mailoauth/mailoauth/output/export"
 	"github.com/mailoauth/mailoauth/sim"
 )
@@ -219,6 +220,15 @@ func TestTestCommandFromState(t *testing.T) {
 	}
 	noSecretOut := filepath.Join(t.TempDir(), "cc-nosecret")
 	setupDone(t, s, nil, noSecretOut, "--product", "generic", "--method", "client-credentials", "--protocols", "ews", "--mailboxes", testMailbox, "--app-name", "no secret kept", "--no-secret")
+	// --no-secret keeps the value out of the settings files, but never
+	// loses it: the custody file holds it, and test finds it there.
+	r = runMain(t, ctx, s, env{}, "", cmdArgs(s, "test", "--state", filepath.Join(noSecretOut, "state.json"), "--json")...)
+	if r.code != ExitOK {
+		t.Errorf("test with the secret in the custody file: exit %d\n%s", r.code, r.err)
+	}
+	if err := os.Remove(filepath.Join(noSecretOut, engine.SecretFileName)); err != nil {
+		t.Fatalf("--no-secret left no custody file: %v", err)
+	}
 	r = runMain(t, ctx, s, env{}, "", cmdArgs(s, "test", "--state", filepath.Join(noSecretOut, "state.json"), "--json")...)
 	if r.code != ExitUsage || !strings.Contains(r.err, "MAILOAUTH_CLIENT_SECRET") {
 		t.Errorf("test without the secret anywhere: exit %d, want 2 naming MAILOAUTH_CLIENT_SECRET\n%s", r.code, r.err)

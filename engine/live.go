@@ -22,6 +22,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/internal/model"
 	"github.com/mailoauth/mailoauth/output/export"
+	"github.com/mailoauth/mailoauth/output/safefile"
 	"github.com/mailoauth/mailoauth/steps"
 )
 
@@ -113,6 +114,43 @@ type Live struct {
 	reads *graphapi.ReadCache
 	// stores are the state files of the run, by path: each loaded once.
 	stores map[string]*state.Store
+	// locks are the setup folders this run writes into, held until Close:
+	// a second run on the same folder is refused.
+	locks map[string]*safefile.Lock
+}
+
+// lockFolder takes the setup folder's lock for the rest of the run (once).
+// A lock left by a killed run is taken over, and progress says so.
+func (e *Live) lockFolder(dir string, progress func(steps.Event)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.locks[dir]; ok {
+		return nil
+	}
+	l, err := safefile.LockDir(dir)
+	if err != nil {
+		return err
+	}
+	if e.locks == nil {
+		e.locks = map[string]*safefile.Lock{}
+	}
+	e.locks[dir] = l
+	if msg := l.TookOverMessage(); msg != "" && progress != nil {
+		progress(steps.Event{Action: "Setup folder", Detail: msg, Done: true})
+	}
+	return nil
+}
+
+// Close releases the run's folder locks.
+func (e *Live) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for dir, l := range e.locks {
+		errs = append(errs, l.Unlock())
+		delete(e.locks, dir)
+	}
+	return errors.Join(errs...)
 }
 
 // allNeeds is what the wizard asks for when it signs in before the
@@ -367,6 +405,9 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 	if err := ensurePrivateDir(filepath.Dir(statePath)); err != nil {
 		return steps.Result{}, err
 	}
+	if err := e.lockFolder(filepath.Dir(statePath), progress); err != nil {
+		return steps.Result{}, err
+	}
 	store, err := e.storeAt(statePath)
 	if err != nil {
 		return steps.Result{}, err
@@ -491,6 +532,9 @@ func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) 
 		return steps.ExportResult{}, err
 	}
 	dir := e.outDirFor(o.Draft.AppName)
+	if err := e.lockFolder(dir, nil); err != nil {
+		return steps.ExportResult{}, err
+	}
 	files, err := export.Write(in, export.Options{OutDir: dir, NoSecret: e.noSecret, Force: e.force, Confirm: e.confirm})
 	if err != nil {
 		return steps.ExportResult{}, err

@@ -155,7 +155,11 @@ func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Cli
 	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: tokens, hosts: validator})
 
 	never := func(time.Duration, int, *http.Request, *http.Response) bool { return false }
-	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(&khttp.RetryHandlerOptions{ShouldRetry: never})
+	// kiota's redirect handler would follow redirects inside the transport,
+	// out of the cloud's CheckRedirect's sight: off, so that one rule (no
+	// credential to another host, nothing outside the cloud) decides.
+	noRedirect := func(*http.Request, *http.Response) bool { return false }
+	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(&khttp.RetryHandlerOptions{ShouldRetry: never}, &khttp.RedirectHandlerOptions{ShouldRedirect: noRedirect})
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +169,7 @@ func New(c cloud.Cloud, tokens TokenSource, hc *http.Client, opts Options) (*Cli
 	if parent == nil {
 		parent = http.DefaultTransport
 	}
-	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: hc.Timeout}
+	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect}
 
 	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, graphOpts, nil, nil, httpClient)
 	if err != nil {
@@ -311,6 +315,11 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	})
 	ri.AddRequestOptions([]abs.RequestOption{h})
 	if _, err := c.adapter.SendPrimitive(ctx, ri, "[]byte", nil); err != nil {
+		// No network, DNS, a proxy, an untrusted certificate: one sentence
+		// with the fix.
+		if ce := explain.Connection(explain.ServiceGraph, c.base, err); ce != err {
+			return nil, ce
+		}
 		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 	}
 	if resp == nil {
