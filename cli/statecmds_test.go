@@ -12,8 +12,8 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/signin"
-	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/engine"
+	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/output/export"
 	"github.com/mailoauth/mailoauth/sim"
 )

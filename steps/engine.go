@@ -102,9 +102,9 @@ type Result struct {
 	SecretFile string `json:"secret_file,omitempty"`
 	// SecretUnsaved: no file could hold the new secret (a full or
 	// read-only disk); the terminal must show Secret once, now.
-	SecretUnsaved bool `json:"secret_unsaved,omitempty"`
-	StateFile    string    `json:"state_file,omitempty"`
-	Actions      []string  `json:"actions,omitempty"` // one line per completed action
+	SecretUnsaved bool     `json:"secret_unsaved,omitempty"`
+	StateFile     string   `json:"state_file,omitempty"`
+	Actions       []string `json:"actions,omitempty"` // one line per completed action
 }
 
 // TestInput says which login to try.
