@@ -214,6 +214,9 @@ type Request struct {
 	// /applications?$filter=displayName eq 'x' (encode with Query).
 	Path string `json:"url"`
 	Body any    `json:"body,omitempty"`
+	// Header holds extra request headers (ConsistencyLevel: eventual for
+	// Graph's advanced queries).
+	Header map[string]string `json:"headers,omitempty"`
 	// Change is what a write does, with its typed verb; the dry run and the
 	// review show it, and its gerund is the progress line. Zero for reads.
 	Change model.Change `json:"-"`
@@ -360,6 +363,9 @@ func (c *Client) requestInfo(r Request) (*abs.RequestInformation, error) {
 	}
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
+	for k, v := range r.Header {
+		ri.Headers.TryAdd(k, v)
+	}
 	if r.Body != nil {
 		b, err := json.Marshal(r.Body)
 		if err != nil {

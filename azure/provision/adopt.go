@@ -61,13 +61,12 @@ func (e *applier) findSP(ctx context.Context, appID string) (any, error) {
 }
 
 func (e *applier) findGrant(ctx context.Context, clientSPID, resourceSPID string) (*permissionGrant, error) {
-	var list graphList[permissionGrant]
-	err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: "/oauth2PermissionGrants" + graphapi.Query("$filter", "clientId eq '"+clientSPID+"'"), Action: "Reading the existing consent", RetryNotFound: true}, &list)
+	list, err := readAll[permissionGrant](ctx, e.g, "/oauth2PermissionGrants"+graphapi.Query("$filter", "clientId eq '"+clientSPID+"'"), true)
 	if err != nil {
 		return nil, err
 	}
-	for i := range list.Value {
-		g := &list.Value[i]
+	for i := range list {
+		g := &list[i]
 		if g.ConsentType == "AllPrincipals" && strings.EqualFold(g.ResourceID, resourceSPID) {
 			return g, nil
 		}
@@ -76,11 +75,11 @@ func (e *applier) findGrant(ctx context.Context, clientSPID, resourceSPID string
 }
 
 func (e *applier) findAssignment(ctx context.Context, path, principalID, resourceID, roleID string) (any, error) {
-	var list graphList[appRoleAssignment]
-	if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Reading the existing assignments", RetryNotFound: true}, &list); err != nil {
+	list, err := readAll[appRoleAssignment](ctx, e.g, path, true)
+	if err != nil {
 		return nil, err
 	}
-	if a := findAssignment(list.Value, principalID, resourceID, roleID); a != nil {
+	if a := findAssignment(list, principalID, resourceID, roleID); a != nil {
 		return a, nil
 	}
 	return nil, nil

@@ -509,18 +509,17 @@ func (e *applier) createApp(ctx context.Context, req graphapi.Request) (json.Raw
 		if attempt > 1 {
 			// The last POST may have been carried out although Graph
 			// answered 5xx: look before posting again.
-			var list graphList[application]
-			if err := e.g.Call(ctx, graphapi.Request{Method: "GET", Path: appsNamedPath(e.p.DisplayName), Action: "Checking whether the app was created"}, &list); err != nil {
+			list, err := readAll[application](ctx, e.g, appsNamedPath(e.p.DisplayName), false)
+			if err != nil {
 				return err
 			}
-			switch len(list.Value) {
+			switch len(list) {
 			case 1:
-				var err error
-				raw, err = json.Marshal(list.Value[0])
+				raw, err = json.Marshal(list[0])
 				return err
 			case 0:
 			default:
-				return fmt.Errorf("after Graph's error, %d apps named %q exist; keep one and run again with --app-id", len(list.Value), e.p.DisplayName)
+				return fmt.Errorf("after Graph's error, %d apps named %q exist; keep one and run again with --app-id", len(list), e.p.DisplayName)
 			}
 		}
 		return e.g.Call(ctx, req, &raw)

@@ -152,9 +152,8 @@ func (d *deleter) consentRemovals(ctx context.Context) []graphapi.Request {
 		return nil
 	}
 	spID := d.sp.ID
-	r := &reader{g: d.g, in: newInspection()}
-	asPrincipal, errP := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignments", false)
-	asResource, errR := listAll[appRoleAssignment](ctx, r, "/servicePrincipals/"+spID+"/appRoleAssignedTo", false)
+	asPrincipal, errP := readAll[appRoleAssignment](ctx, d.g, "/servicePrincipals/"+spID+"/appRoleAssignments", false)
+	asResource, errR := readAll[appRoleAssignment](ctx, d.g, "/servicePrincipals/"+spID+"/appRoleAssignedTo", false)
 	find := func(list []appRoleAssignment, id string) *appRoleAssignment {
 		for i := range list {
 			if strings.EqualFold(list[i].ID, id) {

@@ -29,14 +29,60 @@ const (
 	Info    = model.Info
 )
 
-// Directory role template IDs (architecture.md, the same in every tenant).
+// Directory role template IDs (the same in every tenant; Entra's
+// "Microsoft Entra built-in roles" reference, entra-docs
+// docs/identity/role-based-access-control/permissions-reference.md).
 const (
 	RoleGlobalAdmin           = "62e90394-69f5-4237-9190-012177145e10"
 	RolePrivilegedRoleAdmin   = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 	RoleCloudApplicationAdmin = "158c047a-c907-4556-b7ef-446551a6b5f7"
 	RoleApplicationAdmin      = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+	RoleApplicationDeveloper  = "cf1c38e5-3621-4004-a7cb-879624dced7c"
+	RoleDirectoryWriters      = "9360feb5-f418-4baa-8175-e2a00bac4301"
+	RoleUserAdmin             = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	RoleExchangeAdmin         = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+	RoleGlobalReader          = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+	RoleDirectoryReaders      = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 )
+
+// roleNames names the roles from their template IDs: with only the
+// sign-in's permissions Graph may return role objects without a
+// displayName (microsoft.md §15.3), so the name is never taken from Graph.
+var roleNames = map[string]string{
+	RoleGlobalAdmin:           "Global Administrator",
+	RolePrivilegedRoleAdmin:   "Privileged Role Administrator",
+	RoleCloudApplicationAdmin: "Cloud Application Administrator",
+	RoleApplicationAdmin:      "Application Administrator",
+	RoleApplicationDeveloper:  "Application Developer",
+	RoleDirectoryWriters:      "Directory Writers",
+	RoleUserAdmin:             "User Administrator",
+	RoleExchangeAdmin:         "Exchange Administrator",
+	RoleGlobalReader:          "Global Reader",
+	RoleDirectoryReaders:      "Directory Readers",
+}
+
+// Which roles may do what (microsoft.md §5 and §15.3).
+var (
+	// Consent to Microsoft Graph application permissions.
+	rolesGraphAppRoles = []string{RoleGlobalAdmin, RolePrivilegedRoleAdmin}
+	// Consent to other APIs' application permissions (Exchange Online's)
+	// and assigning users to the enterprise application.
+	rolesAppRolesAndUsers = []string{RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudApplicationAdmin, RoleApplicationAdmin}
+	// Creating delegated grants (oauth2PermissionGrants): GDC
+	// includes/rbac-for-apis/rbac-oauth2permissiongrant-apis-write.md.
+	rolesDelegatedGrants = []string{RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudApplicationAdmin, RoleApplicationAdmin, RoleApplicationDeveloper, RoleDirectoryWriters, RoleUserAdmin}
+)
+
+// RoleName is the built-in role's name for a template ID ("" if unknown).
+func RoleName(templateID string) string { return roleNames[strings.ToLower(templateID)] }
+
+func roleList(ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = roleNames[id]
+	}
+	return strings.Join(names, ", ")
+}
 
 // ResolvedPermission is a catalog permission with the tenant's ID for it.
 type ResolvedPermission struct {
@@ -145,19 +191,25 @@ func (e *AmbiguousAppError) Error() string {
 type reader struct {
 	g  *graphapi.Client
 	in *Inspection
-	wg sync.WaitGroup
-	mu sync.Mutex
+	// fresh: never answered from the run's ReadCache (reads after a write).
+	fresh bool
+	wg    sync.WaitGroup
+	mu    sync.Mutex
 	// err is the first failure that is not a finding (network, auth).
 	err error
 }
 
 func (r *reader) get(ctx context.Context, path string, out any, notFoundToo bool) error {
+	return r.getWith(ctx, path, out, notFoundToo, nil)
+}
+
+func (r *reader) getWith(ctx context.Context, path string, out any, notFoundToo bool, header map[string]string) error {
 	r.in.mu.Lock()
 	r.in.ReadRequests++
 	r.in.mu.Unlock()
 	// Cacheable: with a ReadCache, pre-flight, review and apply of one run
 	// read the tenant once (engine resets it after a change).
-	return r.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Action: "Reading " + strings.SplitN(path, "?", 2)[0], RetryNotFound: notFoundToo, Cacheable: true}, out)
+	return r.g.Call(ctx, graphapi.Request{Method: "GET", Path: path, Header: header, Action: "Reading " + strings.SplitN(path, "?", 2)[0], RetryNotFound: notFoundToo, Cacheable: !r.fresh}, out)
 }
 
 func (r *reader) goRun(f func() error) {
@@ -183,10 +235,21 @@ func (r *reader) round() error {
 // listAll follows @odata.nextLink pages.
 // notFoundToo waits out 404 on an object that was just created.
 func listAll[T any](ctx context.Context, r *reader, path string, notFoundToo bool) ([]T, error) {
+	return listAllWith[T](ctx, r, path, notFoundToo, nil)
+}
+
+// readAll reads every page of a collection afresh (not from the run's
+// ReadCache): the lookups after a write that Graph refused as a duplicate.
+func readAll[T any](ctx context.Context, g *graphapi.Client, path string, notFoundToo bool) ([]T, error) {
+	return listAll[T](ctx, &reader{g: g, in: newInspection(), fresh: true}, path, notFoundToo)
+}
+
+// listAllWith is listAll with request headers (ConsistencyLevel).
+func listAllWith[T any](ctx context.Context, r *reader, path string, notFoundToo bool, header map[string]string) ([]T, error) {
 	var out []T
 	for path != "" {
 		var page graphList[T]
-		if err := r.get(ctx, path, &page, notFoundToo); err != nil {
+		if err := r.getWith(ctx, path, &page, notFoundToo, header); err != nil {
 			return nil, err
 		}
 		out = append(out, page.Value...)
@@ -405,8 +468,12 @@ func readConsent(ctx context.Context, r *reader, spID string, delegated bool) {
 	})
 }
 
+// readRoles reads the admin's directory roles. The path is an OData cast,
+// which Graph documents as an advanced query: ConsistencyLevel: eventual
+// and $count=true. Roles are matched on roleTemplateId and named from
+// roleNames.
 func readRoles(ctx context.Context, r *reader, in *Inspection) error {
-	roles, err := listAll[directoryRole](ctx, r, "/me/transitiveMemberOf/microsoft.graph.directoryRole"+graphapi.Query("$select", "id,displayName,roleTemplateId"), false)
+	roles, err := listAllWith[directoryRole](ctx, r, "/me/transitiveMemberOf/microsoft.graph.directoryRole"+graphapi.Query("$count", "true", "$select", "id,displayName,roleTemplateId"), false, map[string]string{"ConsistencyLevel": "eventual"})
 	if err != nil {
 		if s := graphapi.Status(err); s == http.StatusForbidden || s == http.StatusNotFound || s == http.StatusBadRequest {
 			in.add(finding(Warning, "roles-unknown", "Your directory roles could not be read ("+err.Error()+"), so mailoauth cannot tell in advance whether you may grant consent.", "Continue; if consent fails, sign in as a Cloud Application Administrator (or Privileged Role Administrator / Global Administrator for Microsoft Graph application permissions)."))
@@ -418,8 +485,16 @@ func readRoles(ctx context.Context, r *reader, in *Inspection) error {
 	defer in.mu.Unlock()
 	in.RolesKnown = true
 	for _, ro := range roles {
-		in.roleIDs[strings.ToLower(ro.RoleTemplateID)] = true
-		in.Roles = append(in.Roles, ro.DisplayName)
+		id := strings.ToLower(ro.RoleTemplateID)
+		in.roleIDs[id] = true
+		name := roleNames[id]
+		if name == "" {
+			name = ro.DisplayName
+		}
+		if name == "" {
+			name = "role " + id
+		}
+		in.Roles = append(in.Roles, name)
 	}
 	sort.Strings(in.Roles)
 	return nil
@@ -531,15 +606,14 @@ func findUser(ctx context.Context, r *reader, mb *Mailbox) error {
 	err := r.get(ctx, "/users/"+url.PathEscape(mb.Address)+graphapi.Query("$select", "id,displayName,userPrincipalName,mail,accountEnabled"), &u, false)
 	if graphapi.Status(err) == http.StatusNotFound {
 		// The address may be a mail alias rather than the UPN.
-		var list graphList[graphUser]
-		err = r.get(ctx, "/users"+graphapi.Query("$filter", "mail eq '"+graphapi.QuoteOData(mb.Address)+"'", "$select", "id,displayName,userPrincipalName,mail,accountEnabled"), &list, false)
+		list, err := listAll[graphUser](ctx, r, "/users"+graphapi.Query("$filter", "mail eq '"+graphapi.QuoteOData(mb.Address)+"'", "$select", "id,displayName,userPrincipalName,mail,accountEnabled"), false)
 		if err != nil {
 			return err
 		}
-		if len(list.Value) == 0 {
+		if len(list) == 0 {
 			return nil
 		}
-		u = list.Value[0]
+		u = list[0]
 	} else if err != nil {
 		return err
 	}
@@ -549,8 +623,8 @@ func findUser(ctx context.Context, r *reader, mb *Mailbox) error {
 }
 
 func readLicence(ctx context.Context, r *reader, mb *Mailbox) error {
-	var lic graphList[licenseDetail]
-	if err := r.get(ctx, "/users/"+mb.UserID+"/licenseDetails", &lic, false); err != nil {
+	lic, err := listAll[licenseDetail](ctx, r, "/users/"+mb.UserID+"/licenseDetails", false)
+	if err != nil {
 		if graphapi.Status(err) == http.StatusForbidden {
 			r.in.add(finding(Warning, "licence-unknown", fmt.Sprintf("The licences of %s could not be read (%v).", mb.Address, err), "Check in the admin centre that the mailbox has an Exchange Online licence (or is a shared mailbox)."))
 			return nil
@@ -558,7 +632,7 @@ func readLicence(ctx context.Context, r *reader, mb *Mailbox) error {
 		return err
 	}
 	pending := ""
-	for _, l := range lic.Value {
+	for _, l := range lic {
 		for _, sp := range l.ServicePlans {
 			name := strings.ToUpper(sp.ServicePlanName)
 			if !strings.HasPrefix(name, "EXCHANGE_S_") || strings.HasPrefix(name, "EXCHANGE_S_FOUNDATION") {
@@ -590,9 +664,10 @@ func judge(in *Inspection, p Plan) {
 
 	// Roles against what the plan needs (microsoft.md §5).
 	needGraphRoles := p.hasKind(catalog.MicrosoftGraph.AppID, catalog.Application)
-	needConsent := p.hasAnyKind(catalog.Delegated) || p.hasKind(catalog.ExchangeOnline.AppID, catalog.Application) || p.AssignUsers
+	needDelegated := p.hasAnyKind(catalog.Delegated)
+	needAppRolesOrUsers := p.hasKind(catalog.ExchangeOnline.AppID, catalog.Application) || p.AssignUsers
 	if in.RolesKnown {
-		has := func(ids ...string) bool {
+		has := func(ids []string) bool {
 			for _, id := range ids {
 				if in.roleIDs[id] {
 					return true
@@ -604,7 +679,7 @@ func judge(in *Inspection, p Plan) {
 		if len(in.Roles) > 0 {
 			rolesText = strings.Join(in.Roles, ", ")
 		}
-		if needGraphRoles && !has(RoleGlobalAdmin, RolePrivilegedRoleAdmin) {
+		if needGraphRoles && !has(rolesGraphAppRoles) {
 			var names []string
 			for _, perm := range p.Permissions {
 				if perm.Resource.AppID == catalog.MicrosoftGraph.AppID && perm.Kind == catalog.Application {
@@ -615,10 +690,14 @@ func judge(in *Inspection, p Plan) {
 				fmt.Sprintf("You are signed in with %s. Granting admin consent to Microsoft Graph application permissions (%s) needs Privileged Role Administrator or Global Administrator.", rolesText, strings.Join(names, ", ")),
 				"Sign in as a Privileged Role Administrator or Global Administrator, or ask one to run mailoauth (or to grant consent for this app in the portal)."))
 		}
-		if needConsent && !has(RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudApplicationAdmin, RoleApplicationAdmin) {
+		if needAppRolesOrUsers && !has(rolesAppRolesAndUsers) {
 			in.Findings = append(in.Findings, finding(Blocker, "role-consent",
-				fmt.Sprintf("You are signed in with %s. Granting admin consent to delegated and Exchange Online permissions, and assigning users, needs Cloud Application Administrator or Application Administrator (or higher).", rolesText),
+				fmt.Sprintf("You are signed in with %s. Granting admin consent to Exchange Online application permissions, and assigning users to the app, needs one of: %s.", rolesText, roleList(rolesAppRolesAndUsers)),
 				"Sign in as a Cloud Application Administrator (least privilege), Application Administrator or Global Administrator."))
+		} else if needDelegated && !has(rolesDelegatedGrants) {
+			in.Findings = append(in.Findings, finding(Blocker, "role-consent",
+				fmt.Sprintf("You are signed in with %s. Granting admin consent to delegated permissions needs one of: %s.", rolesText, roleList(rolesDelegatedGrants)),
+				"Sign in as a Cloud Application Administrator (least privilege for apps), Application Administrator or Global Administrator."))
 		}
 	}
 
