@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/httptrace"
 	"github.com/mailoauth/mailoauth/azure/provision"
@@ -258,7 +257,7 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 		openURL = func(u string) error { return browser.OpenURL(u) }
 	}
 	live := engine.New(engine.Options{
-		Cloud: c, Tenant: o.tenant, ClientID: o.clientID, HTTPClient: hc, Needs: needsFor(answers),
+		Cloud: c, Tenant: o.tenant, ClientID: o.clientID, HTTPClient: hc, Needs: engine.NeedsFor(answers),
 		OpenBrowser: openBrowser, BrowserOnly: o.browserOnly, OpenURL: openURL,
 		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirmer(io),
 		RemoveUnneeded: o.removePerms, RotateSecret: o.rotate, TestTimeout: o.testTimeout, SendTo: o.sendTo,
@@ -317,45 +316,6 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 		return ErrTestFailed
 	}
 	return nil
-}
-
-// needsFor narrows the sign-in scopes to the plan when the product is
-// known before sign-in (answers file, flags): least privilege.
-func needsFor(a steps.Answers) signin.Needs {
-	prof, err := product.Lookup(a.Product)
-	if err != nil {
-		return signin.Needs{}
-	}
-	m, err := prof.Method(a.Method)
-	if err != nil {
-		return signin.Needs{}
-	}
-	protocols := m.DefaultProtocols
-	if len(a.Protocols) > 0 {
-		var ps []catalog.Protocol
-		for _, s := range a.Protocols {
-			p, err := catalog.ParseProtocol(s)
-			if err != nil {
-				return signin.Needs{}
-			}
-			ps = append(ps, p)
-		}
-		protocols = ps
-	}
-	perms, err := m.Permissions(protocols)
-	if err != nil {
-		return signin.Needs{}
-	}
-	// Every product names its mailboxes, which pre-flight looks up.
-	n := signin.Needs{AssignUsers: m.AssignUsers, ReadUsers: true}
-	for _, p := range perms {
-		if p.Kind == catalog.Application {
-			n.AppRoles = true
-		} else {
-			n.DelegatedConsent = true
-		}
-	}
-	return n
 }
 
 func writeJSON(io IO, v any) error {

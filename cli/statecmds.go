@@ -399,7 +399,7 @@ func runDelete(ctx context.Context, args []string, io IO) error {
 	}
 	sess, err := signin.SignIn(ctx, signin.Options{
 		Cloud: c, Tenant: tenant, HTTPClient: hc,
-		Scopes:       signin.Scopes(c, signin.Needs{AppRoles: len(st.AppRoleAssignments) > 0, AssignUsers: len(st.UserAssignments) > 0, DelegatedConsent: len(st.Grants) > 0}),
+		Scopes:       signin.Scopes(c, engine.DeleteNeeds(st)),
 		OnDeviceCode: func(p signin.DeviceCodePrompt) { fmt.Fprintln(io.Err, p.Message) },
 		OpenURL:      openOrShow(io, "sign in"),
 	})

@@ -430,6 +430,7 @@ func TestSimDriveStopDuringApplyThenResume(t *testing.T) {
 
 	// The second run: a new engine (a new process) on the same tenant
 	// and folder, with the same app name.
+	r.demo.Close() // the first run's process ends: its folder lock goes
 	r2 := newRigIn(t, r.s, r.base)
 	d := r2.start(t, steps.Answers{})
 	d.signIn()
@@ -512,6 +513,7 @@ func TestSimDriveRerunKeepsTheSecretUsable(t *testing.T) {
 	}
 	checkEnd(t, r, screen, out1)
 
+	r.demo.Close() // the first run's process ends: its folder lock goes
 	r2 := newRigIn(t, r.s, r.base)
 	d2 := r2.start(t, steps.Answers{})
 	d2.signIn()

@@ -483,6 +483,14 @@ func readRoles(ctx context.Context, r *reader, in *Inspection) error {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	for _, ro := range roles {
+		if ro.RoleTemplateID == "" {
+			// Graph's limited-information answer (no permission to read
+			// role objects): the roles are unknown, not absent.
+			in.Findings = append(in.Findings, finding(Warning, "roles-unknown", "Your directory roles could not be read (Graph returned them without their role IDs), so mailoauth cannot tell in advance whether you may grant consent.", "Continue; if consent fails, sign in as a Cloud Application Administrator (or Privileged Role Administrator / Global Administrator for Microsoft Graph application permissions)."))
+			return nil
+		}
+	}
 	in.RolesKnown = true
 	for _, ro := range roles {
 		id := strings.ToLower(ro.RoleTemplateID)

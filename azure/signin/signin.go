@@ -39,13 +39,16 @@ type Needs struct {
 	ReadUsers bool
 }
 
-// Scopes are the fully qualified Graph scopes for the needs: User.Read and
-// Application.ReadWrite.All always; AppRoleAssignment.ReadWrite.All for app
-// roles or user assignment; DelegatedPermissionGrant.ReadWrite.All for
-// delegated consent; User.Read.All to check mailboxes. MSAL adds openid,
-// profile and offline_access itself.
+// Scopes are the fully qualified Graph scopes for the needs, each the least
+// Microsoft documents for the calls it serves (docs/graph-permissions.md):
+// User.Read, Application.ReadWrite.All and RoleManagement.Read.Directory
+// (without it the admin's role objects come back without their template
+// IDs) always; AppRoleAssignment.ReadWrite.All for app roles or user
+// assignment; DelegatedPermissionGrant.ReadWrite.All for delegated consent
+// (it also lists the grants); User.Read.All to check mailboxes. MSAL adds
+// openid, profile and offline_access itself.
 func Scopes(c cloud.Cloud, n Needs) []string {
-	names := []string{"User.Read", "Application.ReadWrite.All"}
+	names := []string{"User.Read", "Application.ReadWrite.All", "RoleManagement.Read.Directory"}
 	if n.AppRoles || n.AssignUsers {
 		names = append(names, "AppRoleAssignment.ReadWrite.All")
 	}

@@ -36,7 +36,7 @@ func simCloud(t *testing.T, s *sim.Server) cloud.Cloud { return simcloud.Must(t,
 func TestScopesLeastPrivilege(t *testing.T) {
 	c := cloud.Global()
 	got := strings.Join(Scopes(c, Needs{}), " ")
-	if got != "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All" {
+	if got != "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All https://graph.microsoft.com/RoleManagement.Read.Directory" {
 		t.Errorf("minimal scopes = %s", got)
 	}
 	all := strings.Join(Scopes(c, Needs{AppRoles: true, DelegatedConsent: true, ReadUsers: true}), " ")
