@@ -202,27 +202,31 @@ func Render(in Input) ([]Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []struct {
-		name    string
-		content []byte
-		mode    os.FileMode
-		secret  bool
-		when    bool
-	}{
-		{SettingsMD, md, 0o600, true, true},
-		{SettingsHTML, page, 0o600, true, true},
-		{SettingsJSON, js, 0o600, true, true},
-		{DotEnv, v.dotEnv(), 0o600, true, true},
-		{PowerShell, v.powerShell(), 0o644, false, v.needsScript()},
-		{Manifest, man, 0o644, false, true},
-		{GenesysProps, v.genesysProperties(), 0o644, false, v.p.ID == "genesys"},
-		{GenesysOpts, v.genesysOptions(), 0o644, false, v.p.ID == "genesys"},
+	// Files in the order they are listed to the admin; mayHoldSecret marks
+	// the four 0600 files the secret is meant for.
+	type file struct {
+		name          string
+		content       []byte
+		mode          os.FileMode
+		mayHoldSecret bool
 	}
-	for _, s := range steps {
-		if !s.when {
-			continue
+	files := []file{
+		{SettingsMD, md, 0o600, true},
+		{SettingsHTML, page, 0o600, true},
+		{SettingsJSON, js, 0o600, true},
+		{DotEnv, v.dotEnv(), 0o600, true},
+	}
+	if v.needsScript() {
+		files = append(files, file{PowerShell, v.powerShell(), 0o644, false})
+	}
+	files = append(files, file{Manifest, man, 0o644, false})
+	if v.px.files != nil {
+		for _, f := range v.px.files(v) {
+			files = append(files, file{f.name, f.content, 0o644, false})
 		}
-		if err := add(s.name, s.content, s.mode, s.secret); err != nil {
+	}
+	for _, f := range files {
+		if err := add(f.name, f.content, f.mode, f.mayHoldSecret); err != nil {
 			return nil, err
 		}
 	}
@@ -234,6 +238,7 @@ type view struct {
 	in         Input
 	p          product.Profile
 	m          product.Method
+	px         productExport // the product's own part of the export
 	audience   catalog.Audience
 	perms      []catalog.Permission
 	redirects  []string
@@ -255,7 +260,11 @@ func newView(in Input) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{in: in, p: p, m: m}
+	px, err := lookupProductExport(p.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{in: in, p: p, m: m, px: px}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 

@@ -602,3 +602,15 @@ func TestExportWithoutSecretKeepsTheFilesThatHoldIt(t *testing.T) {
 		}
 	}
 }
+
+// A product is its profile plus one file here: every profile has an export.
+func TestEveryProductIsRegistered(t *testing.T) {
+	for _, p := range product.All() {
+		if _, err := lookupProductExport(p.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(productExports) != len(product.All()) {
+		t.Errorf("%d products exported, %d profiles", len(productExports), len(product.All()))
+	}
+}
