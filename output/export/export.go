@@ -62,7 +62,11 @@ type Input struct {
 
 	Mailboxes       []string
 	AdditionalUsers []string
-	Answers         map[string]string
+	// OtherMailboxes: the product opens mailboxes other than the signed-in
+	// user's own (a shared mailbox): delegated Graph then needs and requests
+	// Mail.Read.Shared / Mail.Send.Shared (see catalog.Options).
+	OtherMailboxes bool
+	Answers        map[string]string
 
 	Created     []string   // what was created or changed in the tenant, one line each
 	ManualSteps []string   // what the admin still has to do, beyond what export derives
@@ -239,6 +243,7 @@ type view struct {
 	p          product.Profile
 	m          product.Method
 	px         productExport // the product's own part of the export
+	opts       catalog.Options
 	audience   catalog.Audience
 	perms      []catalog.Permission
 	redirects  []string
@@ -322,7 +327,8 @@ func newView(in Input) (*view, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	derived, err := m.Permissions(in.Protocols)
+	v.opts = catalog.Options{OtherMailboxes: in.OtherMailboxes}
+	derived, err := m.PermissionsWith(in.Protocols, v.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +342,7 @@ func newView(in Input) (*view, error) {
 			return nil, err
 		}
 	}
-	if v.tokens, err = catalog.TokenRequests(in.Cloud, m.Flow, in.Protocols); err != nil {
+	if v.tokens, err = catalog.TokenRequestsWith(in.Cloud, m.Flow, in.Protocols, v.opts); err != nil {
 		return nil, err
 	}
 	v.secretSet = in.Secret != "" && m.NeedsSecret
@@ -415,7 +421,7 @@ func (v *view) deviceCodeEndpoint() string {
 // single-resource scope list; token_requests in settings.json shows the
 // grouped form.
 func (v *view) scopesFor(p catalog.Protocol) []string {
-	t, err := catalog.TokenRequestFor(v.in.Cloud, v.m.Flow, p)
+	t, err := catalog.TokenRequestForWith(v.in.Cloud, v.m.Flow, p, v.opts)
 	if err != nil {
 		return nil // newView already resolved every protocol
 	}

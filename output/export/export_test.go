@@ -39,6 +39,7 @@ type goldenCase struct {
 	cloud     string
 	audience  catalog.Audience
 	noSecret  bool
+	shared    bool // the mailboxes are shared (OtherMailboxes)
 }
 
 func (c goldenCase) input(t testing.TB) Input {
@@ -67,7 +68,7 @@ func (c goldenCase) input(t testing.TB) Input {
 		Cloud: cl, TenantID: tenantID, TenantDomain: "contoso.onmicrosoft.com", Audience: c.audience,
 		ClientID: clientID, AppObjectID: appObjID, ServicePrincipalID: spID,
 		Protocols: c.protocols, PublicClient: m.PublicClient,
-		Mailboxes: mailboxes, AdditionalUsers: additional,
+		Mailboxes: mailboxes, AdditionalUsers: additional, OtherMailboxes: c.shared,
 		Answers: map[string]string{
 			product.KeyExtraViewURL: "https://ev.contoso.com/evj",
 			product.KeyCallbackURL:  "https://jira.contoso.com/plugins/servlet/eti/oauth2/callback",
@@ -115,6 +116,9 @@ func goldenCases() []goldenCase {
 		if c.noSecret {
 			c.name += "-nosecret"
 		}
+		if c.shared {
+			c.name += "-shared"
+		}
 		if !seen[c.name] {
 			seen[c.name] = true
 			out = append(out, c)
@@ -140,6 +144,7 @@ func goldenCases() []goldenCase {
 	add(goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP}, audience: catalog.MultiTenant})
 	add(goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP}, audience: catalog.SingleTenant})
 	add(goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}, noSecret: true})
+	add(goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.GraphRead, catalog.GraphSend}, shared: true})
 	return out
 }
 

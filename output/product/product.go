@@ -219,8 +219,16 @@ func (m Method) checkProtocols(ps []catalog.Protocol) error {
 	return nil
 }
 
-// Permissions is what the app registration needs for the chosen protocols.
+// Permissions is what the app registration needs for the chosen protocols
+// when the product opens the signed-in user's own mailbox.
 func (m Method) Permissions(protocols []catalog.Protocol) ([]catalog.Permission, error) {
+	return m.PermissionsWith(protocols, catalog.Options{})
+}
+
+// PermissionsWith is Permissions with options: OtherMailboxes when a
+// delegated product opens a shared mailbox or another user's (over Graph
+// that adds Mail.Read.Shared / Mail.Send.Shared).
+func (m Method) PermissionsWith(protocols []catalog.Protocol, o catalog.Options) ([]catalog.Permission, error) {
 	if err := m.checkProtocols(protocols); err != nil {
 		return nil, err
 	}
@@ -228,7 +236,7 @@ func (m Method) Permissions(protocols []catalog.Protocol) ([]catalog.Permission,
 	for _, p := range protocols {
 		extras = append(extras, m.ExtrasFor[p]...)
 	}
-	return catalog.Permissions(m.Flow, protocols, extras...)
+	return catalog.PermissionsWith(m.Flow, protocols, o, extras...)
 }
 
 // RedirectURIs builds the redirect URIs for the method from the answers.

@@ -35,11 +35,11 @@ func TestPermissionsPerProduct(t *testing.T) {
 	cases := []struct {
 		product, method, protocols, want string
 	}{
-		{"extraview", "", "ews,imap,pop,smtp", g + "offline_access:Scope " + x + "EWS.AccessAsUser.All:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
-		{"email-this-issue", "", "imap,smtp", g + "offline_access:Scope " + g + "openid:Scope " + g + "User.Read:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"extraview", "", "ews,imap,pop,smtp", g + "IMAP.AccessAsUser.All:Scope " + g + "offline_access:Scope " + g + "POP.AccessAsUser.All:Scope " + g + "SMTP.Send:Scope " + x + "EWS.AccessAsUser.All:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"email-this-issue", "", "imap,smtp", g + "IMAP.AccessAsUser.All:Scope " + g + "offline_access:Scope " + g + "openid:Scope " + g + "SMTP.Send:Scope " + g + "User.Read:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
 		{"email-this-issue", "", "graph-read,graph-send", g + "Mail.Read:Scope " + g + "Mail.Send:Scope " + g + "offline_access:Scope " + g + "openid:Scope " + g + "User.Read:Scope"},
-		{"genesys", "", "smtp", g + "offline_access:Scope " + x + "SMTP.Send:Scope"},
-		{"genesys", "", "pop,smtp", g + "offline_access:Scope " + g + "User.Read:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"genesys", "", "smtp", g + "offline_access:Scope " + g + "SMTP.Send:Scope " + x + "SMTP.Send:Scope"},
+		{"genesys", "", "pop,smtp", g + "offline_access:Scope " + g + "POP.AccessAsUser.All:Scope " + g + "SMTP.Send:Scope " + g + "User.Read:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
 		{"agiloft", "", "ews", x + "full_access_as_app:Role"},
 		{"monitor-erp", "user-password", "ews", g + "offline_access:Scope " + x + "EWS.AccessAsUser.All:Scope"},
 		{"monitor-erp", "client-secret", "ews", x + "full_access_as_app:Role"},
