@@ -24,6 +24,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/output/export/pwsh"
 	"github.com/mailoauth/mailoauth/output/product"
 	"github.com/mailoauth/mailoauth/output/safefile"
 )
@@ -40,8 +41,13 @@ type Input struct {
 
 	Cloud        cloud.Cloud
 	TenantID     string
-	TenantDomain string           // e.g. contoso.onmicrosoft.com; used by Connect-ExchangeOnline
-	Audience     catalog.Audience // "" = the method's default
+	TenantDomain string // e.g. contoso.onmicrosoft.com, shown on the sheet
+	// TenantInitialDomain is the tenant's initial domain as Graph reports it
+	// (verifiedDomains[].isInitial), e.g. contoso.onmicrosoft.com: the
+	// -Organization of Connect-ExchangeOnline. Empty falls back to
+	// TenantDomain.
+	TenantInitialDomain string
+	Audience            catalog.Audience // "" = the method's default
 
 	ClientID           string // application (client) ID
 	AppObjectID        string // app registration's object ID
@@ -68,10 +74,35 @@ type Input struct {
 	OtherMailboxes bool
 	Answers        map[string]string
 
+	// Exchange says whether mailoauth applied the Exchange Online side itself
+	// or left it to the admin, and why.
+	Exchange ExchangeStatus
+	// SendAs are addresses an app-only SMTP product sends as besides its own
+	// mailboxes (which need only FullAccess): they get SendAs in the script.
+	SendAs []string
+
 	Created     []string   // what was created or changed in the tenant, one line each
 	ManualSteps []string   // what the admin still has to do, beyond what export derives
-	TestResults []TestLine // login tests, optional
+	TestResults []TestLine // login tests, optional: the final result
+	// TestAttempts is the whole history of the login test, oldest first:
+	// each attempt's results and the fix applied before the next (e.g. the
+	// demo's app-only failure, the Exchange fix, the test again). When set
+	// the sheet shows it instead of TestResults; the last attempt is the
+	// result.
+	TestAttempts []TestAttempt
+	// StateFile is the setup's state file, for the commands the sheet and the
+	// reminder name; empty = <DefaultOutDir(AppName)>/state.json.
+	StateFile   string
 	GeneratedAt time.Time
+}
+
+// TestAttempt is one run of the login test.
+type TestAttempt struct {
+	At      time.Time // when it ran; zero = not shown
+	Results []TestLine
+	// Fix is what was changed after this attempt, before the next, in one
+	// line (e.g. "Exchange Online: registered the app and granted FullAccess").
+	Fix string
 }
 
 // TestLine is one login test result.
@@ -117,6 +148,7 @@ const (
 	Manifest     = "manifest.json"
 	GenesysProps = "genesys-javamail.properties"
 	GenesysOpts  = "genesys-options.ini"
+	Reminder     = "secret-reminder.ics"
 )
 
 // DefaultOutDir is ./mailoauth-out/<app name slug>.
@@ -221,9 +253,16 @@ func Render(in Input) ([]Artifact, error) {
 		{DotEnv, v.dotEnv(), 0o600, true},
 	}
 	if v.needsScript() {
-		files = append(files, file{PowerShell, v.powerShell(), 0o644, false})
+		ps, err := v.powerShell()
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, file{PowerShell, ps, 0o644, false})
 	}
 	files = append(files, file{Manifest, man, 0o644, false})
+	if v.hasReminder() {
+		files = append(files, file{Reminder, v.reminder(), 0o644, false})
+	}
 	if v.px.files != nil {
 		for _, f := range v.px.files(v) {
 			files = append(files, file{f.name, f.content, 0o644, false})
@@ -253,6 +292,9 @@ type view struct {
 	mailboxes  []string
 	additional []string
 }
+
+// domainRE is a DNS name: labels of letters, digits and hyphens.
+var domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -288,8 +330,16 @@ func newView(in Input) (*view, error) {
 	if in.Cloud.AuthorityHost == "" || in.Cloud.GraphURL == "" {
 		bad("Cloud: no endpoints; accepted form: a cloud from cloud.Lookup (global, usgov-high, usgov-dod, china, custom)")
 	}
-	for field, s := range map[string]string{"AppName": in.AppName, "TenantDomain": in.TenantDomain, "Secret": in.Secret,
-		"SecretHint": in.SecretHint, "SecretKeyID": in.SecretKeyID} {
+	// Values that go into the Exchange script (and onto one line of the
+	// sheet) follow PowerShell's rules for text (pwsh.Check): no control or
+	// format characters, valid UTF-8.
+	for _, f := range []struct{ name, value string }{{"AppName", in.AppName}, {"TenantDomain", in.TenantDomain},
+		{"TenantInitialDomain", in.TenantInitialDomain}} {
+		if err := pwsh.Check(f.value); err != nil {
+			bad("%s: %v", f.name, err)
+		}
+	}
+	for field, s := range map[string]string{"Secret": in.Secret, "SecretHint": in.SecretHint, "SecretKeyID": in.SecretKeyID} {
 		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 			bad("%s: contains a line break or control character; accepted form: one line of text", field)
 		}
@@ -297,24 +347,29 @@ func newView(in Input) (*view, error) {
 	if strings.TrimSpace(in.AppName) == "" {
 		bad("AppName: empty; accepted form: the app registration's display name")
 	}
-	if in.TenantDomain != "" && strings.ContainsAny(in.TenantDomain, "'\" ") {
-		bad("TenantDomain: %q; accepted form: a domain such as contoso.onmicrosoft.com", in.TenantDomain)
+	for _, f := range []struct{ name, value string }{{"TenantDomain", in.TenantDomain}, {"TenantInitialDomain", in.TenantInitialDomain}} {
+		if f.value != "" && !domainRE.MatchString(f.value) {
+			bad("%s: %q; accepted form: a domain such as contoso.onmicrosoft.com", f.name, f.value)
+		}
 	}
 	if len(in.Protocols) == 0 {
 		bad("Protocols: none; accepted: one or more of the product's protocols")
 	}
-	for _, mb := range in.Mailboxes {
-		if _, err := product.Email("Mailboxes", mb); err != nil {
-			errs = append(errs, err)
+	for _, f := range []struct {
+		field string
+		list  []string
+	}{{"Mailboxes", in.Mailboxes}, {"AdditionalUsers", in.AdditionalUsers}, {"SendAs", in.SendAs}} {
+		field := f.field
+		for _, mb := range f.list {
+			if _, err := product.Email(field, mb); err != nil {
+				errs = append(errs, err)
+			} else if err := pwsh.Check(mb); err != nil {
+				bad("%s: %q %v", field, mb, err)
+			}
 		}
 	}
 	if len(in.Mailboxes) == 0 {
 		bad("Mailboxes: none; accepted form: at least one email address such as helpdesk@contoso.com")
-	}
-	for _, mb := range in.AdditionalUsers {
-		if _, err := product.Email("AdditionalUsers", mb); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	v.audience = in.Audience
 	if v.audience == "" {

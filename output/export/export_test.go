@@ -6,15 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/output/export/pwsh"
 	"github.com/mailoauth/mailoauth/output/product"
 )
 
@@ -356,26 +358,64 @@ func TestHTMLEscapesValues(t *testing.T) {
 				t.Error("settings.md: raw HTML in prose")
 			}
 		case PowerShell:
-			if !bytes.Contains(a.Content, []byte(`-DisplayName 'Mail <script>alert("x")</script>'`)) {
-				t.Errorf("PowerShell display name not single-quoted:\n%s", a.Content)
+			if !bytes.Contains(a.Content, []byte(`$AppName = 'Mail <script>alert("x")</script>'`)) {
+				t.Errorf("PowerShell app name not single-quoted:\n%s", a.Content)
 			}
 		}
 	}
 }
 
-// psForms are the cmdlet lines the simulator understands (architecture.md "PowerShell (sim)").
-var psForms = []*regexp.Regexp{
-	regexp.MustCompile(`^Connect-ExchangeOnline( .*)?$`),
-	regexp.MustCompile(`^New-ServicePrincipal -AppId [0-9a-f-]{36} -ObjectId [0-9a-f-]{36} -DisplayName '([^']|'')*' -ErrorAction SilentlyContinue$`),
-	regexp.MustCompile(`^Add-MailboxPermission -Identity '[^']+' -User [0-9a-f-]{36} -AccessRights FullAccess -ErrorAction SilentlyContinue$`),
-	regexp.MustCompile(`^Add-RecipientPermission -Identity '[^']+' -AccessRights SendAs -Trustee [0-9a-f-]{36} -Confirm:\$false -ErrorAction SilentlyContinue$`),
-	regexp.MustCompile(`^Set-CASMailbox -Identity '[^']+' -(ImapEnabled|PopEnabled|EwsEnabled) \$true$`),
-	regexp.MustCompile(`^Set-CASMailbox -Identity '[^']+' -SmtpClientAuthenticationDisabled \$false$`),
+// psSkeleton reads a PowerShell script as PowerShell's tokenizer would for
+// strings and comments: it returns the code with every single-quoted literal
+// replaced by ” (values collected in lits), double-quoted strings kept
+// (they must hold no interpolated value), and comments dropped. Two scripts
+// with the same skeleton run the same code on different data.
+func psSkeleton(t testing.TB, script string) (skeleton string, lits []string) {
+	t.Helper()
+	if !strings.HasPrefix(script, utf8BOM) {
+		t.Fatalf("%s does not start with a UTF-8 byte order mark", PowerShell)
+	}
+	src := strings.TrimPrefix(script, utf8BOM)
+	var b strings.Builder
+	for len(src) > 0 {
+		r, n := utf8.DecodeRuneInString(src)
+		switch {
+		case pwsh.IsQuote(r):
+			v, rest, err := pwsh.ReadLiteral(src)
+			if err != nil {
+				t.Fatalf("script: %v near %q", err, src[:min(len(src), 60)])
+			}
+			lits = append(lits, v)
+			b.WriteString("''")
+			src = rest
+		case r == '#':
+			if i := strings.IndexByte(src, '\n'); i >= 0 {
+				src = src[i:]
+			} else {
+				src = ""
+			}
+		case r == '"':
+			end := strings.IndexByte(src[1:], '"')
+			if end < 0 {
+				t.Fatalf("script: unterminated double-quoted string near %q", src[:min(len(src), 60)])
+			}
+			b.WriteString(src[:end+2])
+			src = src[end+2:]
+		default:
+			b.WriteString(src[:n])
+			src = src[n:]
+		}
+	}
+	return b.String(), lits
 }
 
-func TestPowerShellUsesSimForms(t *testing.T) {
+// TestPowerShellScript: every script is UTF-8 with a BOM, stops on errors,
+// reads before it writes, hides no failure, never uses the app
+// registration's object ID, and keeps each value inside a literal.
+func TestPowerShellScript(t *testing.T) {
 	for _, c := range goldenCases() {
-		arts, err := Render(c.input(t))
+		in := c.input(t)
+		arts, err := Render(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,39 +423,160 @@ func TestPowerShellUsesSimForms(t *testing.T) {
 			if a.Name != PowerShell {
 				continue
 			}
-			prevComment := false
-			for i, l := range strings.Split(string(a.Content), "\n") {
-				if l == "" {
-					prevComment = false
-					continue
-				}
-				if strings.HasPrefix(l, "#") {
-					prevComment = true
-					continue
-				}
-				ok := false
-				for _, re := range psForms {
-					ok = ok || re.MatchString(l)
-				}
-				if !ok {
-					t.Errorf("%s line %d is not a plain one-line cmdlet in the simulator's forms: %s", c.name, i+1, l)
-				}
-				if !prevComment {
-					t.Errorf("%s line %d has no explanatory comment above it: %s", c.name, i+1, l)
-				}
-				if strings.Contains(l, appObjID) {
-					t.Errorf("%s line %d uses the app registration's object ID: %s", c.name, i+1, l)
-				}
-				prevComment = false
-			}
 			s := string(a.Content)
-			if c.cloud == "usgov-high" && !strings.Contains(s, "-ExchangeEnvironmentName O365USGovGCCHigh") {
+			code, lits := psSkeleton(t, s)
+			for open, close := range map[string]string{"{": "}", "(": ")", "[": "]"} {
+				if strings.Count(code, open) != strings.Count(code, close) {
+					t.Errorf("%s: unbalanced %s%s in the code", c.name, open, close)
+				}
+			}
+			if i, j := strings.Index(s, "\n$ErrorActionPreference = 'Stop'\n"), strings.Index(code, "Connect-ExchangeOnline"); i < 0 || i > strings.Index(s, "\nConnect-ExchangeOnline") || j < 0 {
+				t.Errorf("%s: $ErrorActionPreference = 'Stop' is not set before the first cmdlet", c.name)
+			}
+			if strings.Contains(code, "SilentlyContinue") {
+				t.Errorf("%s: -ErrorAction SilentlyContinue can hide a real failure", c.name)
+			}
+			if strings.Contains(code, appObjID) {
+				t.Errorf("%s: the code uses the app registration's object ID", c.name)
+			}
+			for write, read := range map[string]string{"New-ServicePrincipal": "Get-ServicePrincipal", "Add-MailboxPermission": "Get-MailboxPermission",
+				"Add-RecipientPermission": "Get-RecipientPermission", "Set-CASMailbox": "Get-CASMailbox", "Set-OrganizationConfig": "Get-OrganizationConfig"} {
+				if w := strings.Index(code, write); w >= 0 && !(strings.Contains(code, read) && strings.Index(code, read) < w) {
+					t.Errorf("%s: %s without %s first", c.name, write, read)
+				}
+			}
+			for _, mb := range append(append([]string(nil), in.Mailboxes...), in.AdditionalUsers...) {
+				if !slices.Contains(lits, mb) {
+					t.Errorf("%s: mailbox %s is not in a literal", c.name, mb)
+				}
+			}
+			p, _ := product.Lookup(in.Product)
+			m, _ := p.Method(in.Method)
+			if m.Flow.AppOnly() {
+				if !slices.Contains(lits, in.AppName) || !slices.Contains(lits, spID) {
+					t.Errorf("%s: app name or service principal ID not in a literal", c.name)
+				}
+				if slices.Contains(c.protocols, catalog.SMTP) && !strings.Contains(code, "Add-MailboxPermission -Identity $Mailbox -User $ServicePrincipalId -AccessRights FullAccess") {
+					t.Errorf("%s: app-only SMTP without FullAccess", c.name)
+				}
+			}
+			if strings.Contains(code, "Add-RecipientPermission") {
+				t.Errorf("%s: SendAs granted though the product sends only as its own mailboxes", c.name)
+			}
+			if slices.Contains(c.protocols, catalog.EWS) && !strings.Contains(code, "Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy") {
+				t.Errorf("%s: the EWS allow-list is not read with -RetrieveEwsOperationAccessPolicy", c.name)
+			}
+			if c.cloud == "usgov-high" && !strings.Contains(code, "-ExchangeEnvironmentName O365USGovGCCHigh") {
 				t.Errorf("%s: no -ExchangeEnvironmentName", c.name)
 			}
-			if c.cloud == "" && strings.Contains(s, "ExchangeEnvironmentName") {
+			if c.cloud == "" && strings.Contains(code, "ExchangeEnvironmentName") {
 				t.Errorf("%s: global cloud with -ExchangeEnvironmentName", c.name)
 			}
 		}
+	}
+}
+
+// The EWS allow-list is rebuilt from the current one in the script (no hand
+// editing): read, keep every ID, add this app's, write, check.
+func TestScriptKeepsEveryAllowListID(t *testing.T) {
+	in := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}.input(t)
+	arts, _ := Render(in)
+	var code string
+	for _, a := range arts {
+		if a.Name == PowerShell {
+			code, _ = psSkeleton(t, string(a.Content))
+		}
+	}
+	for _, want := range []string{
+		"$wanted = @($ews.Ids) + $AppId",
+		"Set-OrganizationConfig -EwsAllowedAppIDs ($wanted -join '')",
+		"if ($after.Ids -notcontains $id) { throw",
+		"} elseif ($EnableEws) {",
+	} {
+		if !strings.Contains(code, want) {
+			t.Errorf("script lacks %q", want)
+		}
+	}
+	if strings.Count(code, "Set-OrganizationConfig") != 2 {
+		t.Errorf("Set-OrganizationConfig %d times, want 2 (the list; EwsEnabled only with -EnableEws)", strings.Count(code, "Set-OrganizationConfig"))
+	}
+}
+
+// Names with any of PowerShell's five quote characters stay data: the
+// script's code is the same as with a plain name, and the value reads back
+// exactly (issue 10 item 1).
+func TestScriptQuotesHostileNames(t *testing.T) {
+	c := goldenCase{product: "generic", method: "client-credentials", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP, catalog.EWS}}
+	skeleton := func(name string) (string, []string) {
+		in := c.input(t)
+		in.AppName = name
+		arts, err := Render(in)
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		for _, a := range arts {
+			if a.Name == PowerShell {
+				return psSkeleton(t, string(a.Content))
+			}
+		}
+		t.Fatal("no script")
+		return "", nil
+	}
+	plain, _ := skeleton("Plain name")
+	for _, name := range []string{"Evil’;Start-Process calc;#", "Bob’s helpdesk", "a‘b‚c‛d'e", "’’;calc", "$(calc) `calc` \"calc\""} {
+		code, lits := skeleton(name)
+		if code != plain {
+			t.Errorf("%q changed the script's code", name)
+		}
+		if !slices.Contains(lits, name) {
+			t.Errorf("%q does not read back from its literal", name)
+		}
+	}
+	in := c.input(t)
+	in.Mailboxes = []string{"bob’s@contoso.com"}
+	if _, err := Render(in); err != nil && !strings.Contains(err.Error(), "Mailboxes") {
+		t.Errorf("mailbox refusal does not name the field: %v", err)
+	}
+}
+
+// The script says whether mailoauth applied it, and the sheet lists it as
+// still to do only when it did not, with the reason.
+func TestExchangeStatus(t *testing.T) {
+	c := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}
+	render := func(ex ExchangeStatus) (script, md string) {
+		in := c.input(t)
+		in.Exchange = ex
+		arts, err := Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			switch a.Name {
+			case PowerShell:
+				script = string(a.Content)
+			case SettingsMD:
+				md = string(a.Content)
+			}
+		}
+		return
+	}
+	when := time.Date(2026, 11, 21, 19, 5, 0, 0, time.UTC)
+	script, md := render(ExchangeStatus{AppliedAt: when, Changes: []string{"Added " + clientID + " to the EWS allow-list"}})
+	if !strings.Contains(script, "# Applied by mailoauth on 2026-11-21; kept as the record and for re-running.") {
+		t.Errorf("applied script lacks its heading:\n%s", script[:400])
+	}
+	if strings.Contains(md, "Run exchange-setup.ps1") || !strings.Contains(md, "to the EWS allow-list") {
+		t.Errorf("applied: sheet still lists the script or lacks the change:\n%s", md)
+	}
+	_, md = render(ExchangeStatus{AppliedAt: when, Pending: []string{"EwsEnabled for the organisation"}})
+	if !strings.Contains(md, "still to do: EwsEnabled for the organisation") {
+		t.Errorf("partly applied:\n%s", md)
+	}
+	script, md = render(ExchangeStatus{Left: ExchangeMissingRole, LeftDetail: "signed in as helpdesk@contoso.com"})
+	if !strings.Contains(script, "# Left for you to run: the account that signed in to Exchange Online has no Exchange administrator role") ||
+		!strings.Contains(md, "It is left to you because the account that signed in to Exchange Online has no Exchange administrator role") ||
+		!strings.Contains(md, "signed in as helpdesk@contoso.com") {
+		t.Errorf("left:\n%s\n%s", script[:500], md)
 	}
 }
 

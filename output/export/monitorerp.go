@@ -31,7 +31,7 @@ func init() {
 				Fields: []field{
 					{Name: "Service", Value: "Exchange Online"},
 					{Name: "URL", Value: host},
-					{Name: "Polling interval", Value: "(your choice, in minutes; the document's example is 60,00)"},
+					{Name: "Polling interval", Value: "(your choice, in minutes, for example 60)"},
 					{Name: "Application (client) ID", Value: v.in.ClientID},
 					{Name: "Directory (tenant) ID", Value: v.in.TenantID},
 					{Name: "Authentication flow", Value: flow},

@@ -30,23 +30,11 @@ func renderMarkdown(s sheet) []byte {
 		if sec.Intro != "" {
 			fmt.Fprintf(&b, "%s\n\n", mdText(sec.Intro))
 		}
-		for _, f := range sec.Fields {
-			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
-			if f.Note != "" {
-				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
-			}
-			b.WriteByte('\n')
-		}
+		writeFields(&b, sec.Fields)
 	}
 	if len(s.Secret) > 0 {
 		b.WriteString("\n## Client secret\n\n")
-		for _, f := range s.Secret {
-			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
-			if f.Note != "" {
-				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
-			}
-			b.WriteByte('\n')
-		}
+		writeFields(&b, s.Secret)
 	}
 	b.WriteString("\n## Still to do by hand\n\n")
 	if len(s.Manual) == 0 {
@@ -67,10 +55,23 @@ func renderMarkdown(s sheet) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(p.Resource.Name), mdCode(p.Value), p.Kind.Label(), mdCode(p.FallbackID))
 	}
 	if len(s.Tests) > 0 {
-		b.WriteString("\n## Login tests\n\n| Protocol | Mailbox | Result | Detail |\n|---|---|---|---|\n")
-		for _, t := range s.Tests {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Protocol.Label(), mdCode(t.Mailbox), result(t.OK), mdText(t.Detail))
+		b.WriteString("\n## Login tests\n")
+		for _, a := range s.Tests {
+			if a.Title != "" {
+				fmt.Fprintf(&b, "\n### %s\n", mdText(a.Title))
+			}
+			b.WriteString("\n| Protocol | Mailbox | Result | Detail |\n|---|---|---|---|\n")
+			for _, t := range a.Lines {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Protocol.Label(), mdCode(t.Mailbox), result(t.OK), mdText(t.Detail))
+			}
+			if a.Fix != "" {
+				fmt.Fprintf(&b, "\nFix applied: %s\n", mdText(a.Fix))
+			}
 		}
+	}
+	if len(s.OtherTenants) > 0 {
+		b.WriteString("\n## Another organisation's tenant\n\nThe app is multitenant: another organisation can use it once its administrator consents.\n\n")
+		writeFields(&b, s.OtherTenants)
 	}
 	if len(s.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
@@ -79,7 +80,7 @@ func renderMarkdown(s sheet) []byte {
 		}
 	}
 	if len(s.Fixes) > 0 {
-		b.WriteString("\n## Corrections to the vendor document\n\n")
+		b.WriteString("\n## Notes on the vendor document\n\n")
 		for _, f := range s.Fixes {
 			fmt.Fprintf(&b, "- %s\n", mdText(f))
 		}
@@ -88,6 +89,17 @@ func renderMarkdown(s sheet) []byte {
 		fmt.Fprintf(&b, "\nVendor document: %s\n", mdText(s.Doc))
 	}
 	return b.Bytes()
+}
+
+// writeFields lists fields as "- **Name:** `value` (note)".
+func writeFields(b *bytes.Buffer, fields []field) {
+	for _, f := range fields {
+		fmt.Fprintf(b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
+		if f.Note != "" {
+			fmt.Fprintf(b, " (%s)", mdText(f.Note))
+		}
+		b.WriteByte('\n')
+	}
 }
 
 func result(ok bool) string {
@@ -176,14 +188,21 @@ th{background:#f3f3f3;width:32%}code{font:13px/1.3 Consolas,"Liberation Mono",Me
 {{range .Permissions}}<tr><td>{{.Resource.Name}}</td><td><code>{{.Value}}</code></td><td>{{.Kind.Label}}</td><td><code>{{.FallbackID}}</code></td></tr>
 {{end}}</table>
 {{if .Tests}}<h2>Login tests</h2>
-<table><tr><th>Protocol</th><th>Mailbox</th><th>Result</th><th>Detail</th></tr>
-{{range .Tests}}<tr><td>{{.Protocol.Label}}</td><td><code>{{.Mailbox}}</code></td><td class="{{if .OK}}ok{{else}}failed{{end}}">{{result .OK}}</td><td>{{.Detail}}</td></tr>
+{{range .Tests}}{{if .Title}}<h3>{{.Title}}</h3>
+{{end}}<table><tr><th>Protocol</th><th>Mailbox</th><th>Result</th><th>Detail</th></tr>
+{{range .Lines}}<tr><td>{{.Protocol.Label}}</td><td><code>{{.Mailbox}}</code></td><td class="{{if .OK}}ok{{else}}failed{{end}}">{{result .OK}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+{{if .Fix}}<p>Fix applied: {{.Fix}}</p>
+{{end}}{{end}}{{end}}
+{{if .OtherTenants}}<h2>Another organisation's tenant</h2>
+<p>The app is multitenant: another organisation can use it once its administrator consents.</p>
+<table>{{range .OtherTenants}}<tr><th>{{.Name}}</th><td><code>{{.Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
 {{end}}</table>
 {{end}}
 {{if .Notes}}<h2>Notes</h2>
 <ul>{{range .Notes}}<li>{{.}}</li>
 {{end}}</ul>{{end}}
-{{if .Fixes}}<h2>Corrections to the vendor document</h2>
+{{if .Fixes}}<h2>Notes on the vendor document</h2>
 <ul>{{range .Fixes}}<li>{{.}}</li>
 {{end}}</ul>{{end}}
 {{if .Doc}}<p class="note">Vendor document: {{.Doc}}</p>{{end}}

@@ -21,10 +21,22 @@ type sheet struct {
 	Permissions []catalog.Permission
 	Created     []string
 	Manual      []string
-	Tests       []TestLine
-	Notes       []string
-	Fixes       []string
-	Doc         string
+	// Tests are the login test's attempts, oldest first; the last is the
+	// result. One attempt is shown as one table, as it always was.
+	Tests []attempt
+	// OtherTenants is how another organisation consents to a multitenant
+	// app (empty for a single-tenant one).
+	OtherTenants []field
+	Notes        []string
+	Fixes        []string
+	Doc          string
+}
+
+// attempt is one run of the login test on the sheet.
+type attempt struct {
+	Title string // "Attempt 1 of 2 (2026-11-21 19:02 UTC)"; "" when there is only one
+	Lines []TestLine
+	Fix   string // what was fixed before the next attempt
 }
 
 // section is one screen or dialog of the product, in fill-in order.
@@ -56,9 +68,9 @@ func (v *view) sheet() sheet {
 		},
 		Warnings:    v.p.Warnings(v.m, in.Protocols),
 		Permissions: v.perms,
-		Created:     in.Created,
-		Tests:       in.TestResults,
-		Notes:       v.p.Notes,
+		Created:     append(append([]string(nil), in.Created...), in.Exchange.Changes...),
+		Tests:       v.attempts(),
+		Notes:       append(append([]string(nil), v.p.Notes...), v.extraNotes()...),
 	}
 	if in.TenantDomain != "" {
 		s.Summary = append(s.Summary, field{Name: "Tenant domain", Value: in.TenantDomain})
@@ -68,12 +80,14 @@ func (v *view) sheet() sheet {
 		field{Name: "Supported account types", Value: v.audience.Label()},
 		field{Name: "Generated", Value: v.generated().Format("2006-01-02 15:04 UTC")})
 	if len(in.Cloud.Unverified) > 0 {
-		s.Warnings = append(s.Warnings, "Some endpoints of the "+in.Cloud.Name+" cloud are UNVERIFIED by Microsoft sources: "+
-			strings.Join(in.Cloud.Unverified, ", ")+". Check them against your tenant.")
+		s.Warnings = append(s.Warnings, "Microsoft's public documentation does not confirm these endpoints of the "+in.Cloud.Name+
+			" cloud: "+strings.Join(in.Cloud.Unverified, ", ")+". Check them against your tenant before relying on them.")
 	}
-	for _, f := range v.p.Fixes {
+	for _, f := range v.p.FixesFor(v.m, in.Protocols) {
 		s.Fixes = append(s.Fixes, f.String())
 	}
+	s.Fixes = append(s.Fixes, v.p.VendorNotes(v.m, in.Protocols)...)
+	s.OtherTenants = v.otherTenants()
 	if v.p.DocTitle != "" {
 		s.Doc = v.p.DocTitle
 		if v.p.DocURL != "" {
@@ -104,8 +118,8 @@ func (v *view) manualSteps() []string {
 		out = append(out, "Paste the client secret's value where this sheet, settings.json and .env say \""+SecretPlaceholder+
 			"\". Microsoft shows a secret only once; if it is lost, create a new one under Certificates & secrets.")
 	}
-	if v.needsScript() {
-		out = append(out, "Run "+PowerShell+" in PowerShell with the ExchangeOnlineManagement module, signed in as an Exchange administrator. It is safe to run again.")
+	if step := v.scriptStep(); step != "" {
+		out = append(out, step)
 	}
 	if v.px.manual != nil {
 		out = append(out, v.px.manual(v)...)
@@ -114,10 +128,81 @@ func (v *view) manualSteps() []string {
 		out = append(out, "Make sure multi-factor authentication is not required (by security defaults, per-user MFA or Conditional Access) for "+
 			strings.Join(v.mailboxes, ", ")+": user name and password sign-in (ROPC) cannot answer MFA.")
 	}
-	if v.m.NeedsSecret && !v.in.SecretExpires.IsZero() {
-		out = append(out, "Set a reminder to renew the client secret before "+v.expiry()+".")
+	if v.hasReminder() {
+		out = append(out, "Import "+Reminder+" into your calendar: it reminds you "+v.reminderLeadTimes()+" before the client secret expires on "+
+			v.expiry()+", with the command that renews it ("+v.rotateCommand()+").")
 	}
 	return append(out, v.in.ManualSteps...)
+}
+
+// scriptStep is the manual step for the Exchange script: none when
+// mailoauth applied every change itself; otherwise run it, and why.
+func (v *view) scriptStep() string {
+	if !v.needsScript() {
+		return ""
+	}
+	ex := v.in.Exchange
+	run := "Run " + PowerShell + " in PowerShell with the ExchangeOnlineManagement module, signed in as an Exchange administrator. It is safe to run again."
+	switch {
+	case ex.applied() && len(ex.Pending) == 0:
+		return ""
+	case ex.applied():
+		return run + " mailoauth applied the rest of the Exchange Online side; still to do: " + strings.Join(ex.Pending, "; ") + "."
+	case ex.Left != "":
+		return run + " It is left to you because " + ex.leftReason() + "."
+	}
+	return run
+}
+
+// attempts are the login test's history: TestAttempts, or TestResults as
+// one attempt.
+func (v *view) attempts() []attempt {
+	in := v.in
+	if len(in.TestAttempts) == 0 {
+		if len(in.TestResults) == 0 {
+			return nil
+		}
+		return []attempt{{Lines: in.TestResults}}
+	}
+	var out []attempt
+	for i, a := range in.TestAttempts {
+		t := attempt{Lines: a.Results, Fix: a.Fix}
+		if len(in.TestAttempts) > 1 {
+			t.Title = fmt.Sprintf("Attempt %d of %d", i+1, len(in.TestAttempts))
+			if !a.At.IsZero() {
+				t.Title += " (" + a.At.UTC().Format("2006-01-02 15:04:05 UTC") + ")"
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// extraNotes are the notes that follow from this setup rather than the
+// product: delegated Graph access to other mailboxes.
+func (v *view) extraNotes() []string {
+	var out []string
+	if v.in.OtherMailboxes && !v.m.Flow.AppOnly() && v.hasGraph() {
+		out = append(out, "The mailboxes are opened over Microsoft Graph by a user other than their owner (for example a shared mailbox): "+
+			"the app has Mail.Read.Shared / Mail.Send.Shared for that, "+v.p.Name+" must address the mailbox itself (/users/<mailbox>/…, not /me), "+
+			"and the signing-in user needs FullAccess (to read) or Send As (to send) on it in Exchange Online.")
+	}
+	return out
+}
+
+// otherTenants: a multitenant app is consented in another organisation's
+// tenant by its administrator, in the browser or with mailoauth.
+func (v *view) otherTenants() []field {
+	if v.audience != catalog.MultiTenant {
+		return nil
+	}
+	host := strings.TrimRight(v.in.Cloud.AuthorityHost, "/")
+	return []field{
+		{Name: "Admin consent URL", Value: host + "/{tenant}/adminconsent?client_id=" + v.in.ClientID,
+			Note: "replace {tenant} with the other organisation's tenant ID or domain (e.g. fabrikam.onmicrosoft.com); an administrator of that organisation opens it, signs in and accepts"},
+		{Name: "Or with mailoauth", Value: "mailoauth setup --tenant {tenant} --app-id " + v.in.ClientID + " --product " + v.p.ID,
+			Note: "signed in as that organisation's administrator: consents this app there, assigns its users and does the Exchange Online part, without registering a new app"},
+	}
 }
 
 func (v *view) ids() []field {

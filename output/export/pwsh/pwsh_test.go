@@ -7,42 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// readVerbatim reads one verbatim-string-literal at the start of src, per
-// the PowerShell Language Specification 3.0, §2.3.5.2:
-//
-//	verbatim-string-literal:
-//	    single-quote-character verbatim-string-characters_opt single-quote-character
-//	verbatim-string-part:
-//	    any Unicode character except single-quote-character
-//	    single-quote-character single-quote-character
-//
-// A doubled pair stands for one character; like PowerShell's tokenizer
-// (ScanStringLiteral) it keeps the second. It returns the value and the
-// rest of src after the closing quote.
-func readVerbatim(src string) (value, rest string, err error) {
-	r, n := utf8.DecodeRuneInString(src)
-	if !IsQuote(r) {
-		return "", src, errors.New("does not start with a single-quote-character")
-	}
-	i := n
-	var b strings.Builder
-	for i < len(src) {
-		r, n := utf8.DecodeRuneInString(src[i:])
-		i += n
-		if !IsQuote(r) {
-			b.WriteRune(r)
-			continue
-		}
-		next, m := utf8.DecodeRuneInString(src[i:])
-		if i < len(src) && IsQuote(next) {
-			b.WriteRune(next)
-			i += m
-			continue
-		}
-		return b.String(), src[i:], nil
-	}
-	return "", "", errors.New("unterminated string (PowerShell: TerminatorExpectedAtEndOfString)")
-}
+// The reader is ReadLiteral (pwsh.go), written from the specification's
+// grammar, not from Quote.
+var readVerbatim = ReadLiteral
 
 func TestQuoteEveryQuoteCharacter(t *testing.T) {
 	cases := map[string]string{
