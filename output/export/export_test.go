@@ -42,6 +42,7 @@ type goldenCase struct {
 	audience  catalog.Audience
 	noSecret  bool
 	shared    bool // the mailboxes are shared (OtherMailboxes)
+	history   bool // the demo's story: app-only login fails, mailoauth applies the Exchange side, the test passes
 }
 
 func (c goldenCase) input(t testing.TB) Input {
@@ -94,6 +95,18 @@ func (c goldenCase) input(t testing.TB) Input {
 	if m.AssignUsers {
 		in.Created = append(in.Created, "Assigned helpdesk@contoso.com and support@contoso.com to the enterprise application")
 	}
+	if c.history {
+		t0 := in.GeneratedAt.Add(-3 * time.Minute)
+		in.Exchange = ExchangeStatus{AppliedAt: t0.Add(time.Minute), Changes: []string{
+			"Exchange Online: registered the app (New-ServicePrincipal, object ID " + spID + ")",
+			"Exchange Online: added " + clientID + " to the EWS allow-list (kept 1 ID already listed)"}}
+		in.TestAttempts = []TestAttempt{
+			{At: t0, Results: []TestLine{{Protocol: c.protocols[0], Mailbox: "helpdesk@contoso.com", Detail: "EWS refused the app: it is not on the organisation's EWS allow-list."}},
+				Fix: "mailoauth added the app to the EWS allow-list in Exchange Online"},
+			{At: t0.Add(2 * time.Minute), Results: []TestLine{{Protocol: c.protocols[0], Mailbox: "helpdesk@contoso.com", OK: true, Detail: "signed in and opened the inbox"}}},
+		}
+		in.TestResults = in.TestAttempts[1].Results
+	}
 	return in
 }
 
@@ -121,6 +134,9 @@ func goldenCases() []goldenCase {
 		if c.shared {
 			c.name += "-shared"
 		}
+		if c.history {
+			c.name += "-history"
+		}
 		if !seen[c.name] {
 			seen[c.name] = true
 			out = append(out, c)
@@ -147,6 +163,7 @@ func goldenCases() []goldenCase {
 	add(goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP, catalog.SMTP}, audience: catalog.SingleTenant})
 	add(goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}, noSecret: true})
 	add(goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.GraphRead, catalog.GraphSend}, shared: true})
+	add(goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}, history: true})
 	return out
 }
 
@@ -778,5 +795,82 @@ func TestEveryProductIsRegistered(t *testing.T) {
 	}
 	if len(productExports) != len(product.All()) {
 		t.Errorf("%d products exported, %d profiles", len(productExports), len(product.All()))
+	}
+}
+
+// The whole history of the login test is on the sheet: each attempt, its
+// failure, the fix applied, the test again (issue 12 item 5).
+func TestSheetKeepsTheTestHistory(t *testing.T) {
+	in := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}, history: true}.input(t)
+	arts, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		s := string(a.Content)
+		switch a.Name {
+		case SettingsMD, SettingsHTML:
+			for _, want := range []string{"Attempt 1 of 2 (2026-11-21 18:57:00 UTC)", "FAILED", "not on the organisation", "Fix applied: mailoauth added the app to the EWS allow-list",
+				"Attempt 2 of 2 (2026-11-21 18:59:00 UTC)", "registered the app (New-ServicePrincipal"} {
+				want = strings.ReplaceAll(want, "'", "&#39;")
+				if !strings.Contains(s, want) {
+					t.Errorf("%s lacks %q", a.Name, want)
+				}
+			}
+			if strings.Index(s, "Attempt 1") > strings.Index(s, "Attempt 2") {
+				t.Errorf("%s: attempts out of order", a.Name)
+			}
+			if strings.Contains(s, "Run exchange-setup.ps1") {
+				t.Errorf("%s: lists the script as still to do though mailoauth applied it", a.Name)
+			}
+		case PowerShell:
+			if !strings.Contains(s, "# Applied by mailoauth on 2026-11-21; kept as the record and for re-running.") {
+				t.Errorf("script not headed as applied")
+			}
+		}
+	}
+}
+
+// Multitenant apps tell how another organisation consents; single-tenant
+// ones do not (issue 13).
+func TestOtherTenantConsent(t *testing.T) {
+	for _, c := range []struct {
+		g    goldenCase
+		want bool
+	}{
+		{goldenCase{product: "email-this-issue", method: "auth-code", protocols: []catalog.Protocol{catalog.IMAP}, audience: catalog.MultiTenant}, true},
+		{goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP}}, true}, // multitenant by default
+		{goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP}, audience: catalog.SingleTenant}, false},
+		{goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}, false},
+		{goldenCase{product: "genesys", method: "ropc", protocols: []catalog.Protocol{catalog.IMAP}, cloud: "usgov-high"}, true},
+	} {
+		in := c.g.input(t)
+		arts, _ := Render(in)
+		md := string(arts[0].Content)
+		url := strings.TrimRight(in.Cloud.AuthorityHost, "/") + "/{tenant}/adminconsent?client_id=" + clientID
+		cmd := "mailoauth setup --tenant {tenant} --app-id " + clientID + " --product " + c.g.product
+		if got := strings.Contains(md, url) && strings.Contains(md, cmd); got != c.want {
+			t.Errorf("%s %s %s: consent URL and command shown %v, want %v", c.g.product, c.g.audience, c.g.cloud, got, c.want)
+		}
+	}
+}
+
+// Only the vendor corrections that apply are on the sheet.
+func TestSheetFixesOnlyWhatApplies(t *testing.T) {
+	for _, c := range []struct {
+		g      goldenCase
+		has    string
+		hasNot string
+	}{
+		{goldenCase{product: "extraview", method: "auth-code", protocols: []catalog.Protocol{catalog.IMAP}}, "under Microsoft Graph", "POP.AccessUser.All"},
+		{goldenCase{product: "extraview", method: "auth-code", protocols: []catalog.Protocol{catalog.POP}}, "POP.AccessUser.All", "offline\\_access, which"},
+		{goldenCase{product: "monitor-erp", method: "user-password", protocols: []catalog.Protocol{catalog.EWS}}, "offline\\_access, which the vendor document does not list", "New-ApplicationAccessPolicy"},
+		{goldenCase{product: "monitor-erp", method: "client-secret", protocols: []catalog.Protocol{catalog.EWS}}, "New-ApplicationAccessPolicy", "offline\\_access"},
+	} {
+		arts, _ := Render(c.g.input(t))
+		md := string(arts[0].Content)
+		if !strings.Contains(md, c.has) || strings.Contains(md, c.hasNot) {
+			t.Errorf("%s/%s %v: want %q and not %q", c.g.product, c.g.method, c.g.protocols, c.has, c.hasNot)
+		}
 	}
 }
