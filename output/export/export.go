@@ -151,35 +151,6 @@ const (
 	Reminder     = "secret-reminder.ics"
 )
 
-// DefaultOutDir is ./mailoauth-out/<app name slug>.
-func DefaultOutDir(appName string) string {
-	return filepath.Join("mailoauth-out", Slug(appName))
-}
-
-// Slug makes a safe folder or object name from an app name: lowercase
-// letters, digits and single dashes.
-func Slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.TrimRight(b.String(), "-")
-	if len(out) > 60 {
-		out = strings.TrimRight(out[:60], "-")
-	}
-	if out == "" {
-		return "mail-app"
-	}
-	return out
-}
-
 // Write renders the files and writes them into o.OutDir (0700), each
 // atomically; a file the admin changed since the last run is kept unless
 // Confirm says yes or Force is set.

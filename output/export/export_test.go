@@ -6,12 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
@@ -682,7 +684,8 @@ func TestGoldenCasesCoverEveryMethod(t *testing.T) {
 }
 
 func TestSlugAndEnvQuote(t *testing.T) {
-	for in, want := range map[string]string{"ExtraView mail (OAuth2)": "extraview-mail-oauth2", "  ": "mail-app", "Ä/../x": "x", "a--b": "a-b"} {
+	for in, want := range map[string]string{"ExtraView mail (OAuth2)": "extraview-mail-oauth2", "  ": "mail-app", "a--b": "a-b",
+		"Bob’s helpdesk": "bob-s-helpdesk"} {
 		if got := Slug(in); got != want {
 			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
@@ -873,4 +876,93 @@ func TestSheetFixesOnlyWhatApplies(t *testing.T) {
 			t.Errorf("%s/%s %v: want %q and not %q", c.g.product, c.g.method, c.g.protocols, c.has, c.hasNot)
 		}
 	}
+}
+
+// Folder names: readable, and different names never share one (issue 10
+// item 2: "Почта Agiloft" and "邮件 Agiloft" both became agiloft).
+func TestSlugNeverCollides(t *testing.T) {
+	hashed := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{8}$`)
+	cases := map[string]string{ // name -> readable part
+		"Почта Agiloft":         "pochta-agiloft",
+		"邮件 Agiloft":            "agiloft",
+		"Ä/../x":                "a-x",
+		"Müller Mail":           "muller-mail",
+		"Straße":                "strasse",
+		"Ελληνικά mail":         "ellinika-mail",
+		"邮件":                    "mail-app",
+		strings.Repeat("a", 70): strings.Repeat("a", 51),
+	}
+	seen := map[string]string{}
+	for name, readable := range cases {
+		got := Slug(name)
+		if !hashed.MatchString(got) || !strings.HasPrefix(got, readable+"-") || len(got) > 60 {
+			t.Errorf("Slug(%q) = %q, want %s-<8 hex digits>, at most 60 characters", name, got, readable)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%q and %q share the folder %s", name, other, got)
+		}
+		seen[got] = name
+		if Slug(name) != got {
+			t.Errorf("Slug(%q) is not stable", name)
+		}
+	}
+	// The ASCII name a transliteration reads like is another folder.
+	if Slug("Pochta Agiloft") == Slug("Почта Agiloft") {
+		t.Error("Pochta Agiloft and Почта Agiloft share a folder")
+	}
+	if DefaultOutDir("Почта Agiloft") == DefaultOutDir("邮件 Agiloft") {
+		t.Error("DefaultOutDir collides")
+	}
+	// ASCII names keep today's folders (existing setups are found again).
+	if got := DefaultOutDir("Agiloft mail (OAuth2)"); got != filepath.Join("mailoauth-out", "agiloft-mail-oauth2") {
+		t.Errorf("DefaultOutDir changed for an ASCII name: %s", got)
+	}
+}
+
+func FuzzSlug(f *testing.F) {
+	for _, s := range []string{"Почта Agiloft", "邮件 Agiloft", "ExtraView mail (OAuth2)", "", "---", "Ä"} {
+		f.Add(s, s+"x")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		sa, sb := Slug(a), Slug(b)
+		if len(sa) == 0 || len(sa) > 60 || strings.Trim(sa, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || strings.Contains(sa, "--") ||
+			strings.HasPrefix(sa, "-") || strings.HasSuffix(sa, "-") {
+			t.Fatalf("Slug(%q) = %q is not a safe name", a, sa)
+		}
+		// Equal slugs only for names that differ in ASCII case, spacing or punctuation.
+		if sa == sb && a != b && !sameASCIIWords(a, b) {
+			t.Fatalf("%q and %q share the slug %s", a, b, sa)
+		}
+	})
+}
+
+// sameASCIIWords: both names are the same ASCII letters and digits, in
+// order, once case and everything else is ignored, and neither lost
+// information (all letters and digits ASCII, short enough).
+func sameASCIIWords(a, b string) bool {
+	words := func(s string) (string, bool) {
+		var out []string
+		cur := ""
+		for _, r := range s {
+			switch {
+			case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+				cur += string(unicode.ToLower(r))
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
+				return "", false
+			default:
+				if cur != "" {
+					out = append(out, cur)
+					cur = ""
+				}
+			}
+		}
+		if cur != "" {
+			out = append(out, cur)
+		}
+		j := strings.Join(out, "-")
+		return j, len(j) <= 60
+	}
+	wa, oka := words(a)
+	wb, okb := words(b)
+	return oka && okb && wa == wb
 }
