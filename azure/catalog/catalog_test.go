@@ -251,3 +251,21 @@ func TestOtherMailboxesOverGraph(t *testing.T) {
 		t.Errorf("own mailbox %v", names(own))
 	}
 }
+
+// Only the Graph twins are best effort: every permission a token request
+// names must exist, or the setup stops.
+func TestOnlyGraphTwinsAreBestEffort(t *testing.T) {
+	for _, p := range Known() {
+		twin := p == GraphIMAPUser || p == GraphPOPUser || p == GraphSMTPSend
+		if p.BestEffort != twin {
+			t.Errorf("%s: BestEffort %v", p, p.BestEffort)
+		}
+	}
+	for _, pr := range Protocols {
+		for _, f := range Flows {
+			if perm, err := ForProtocol(pr, f); err != nil || perm.BestEffort {
+				t.Errorf("%s/%s: the token's own permission %s is best effort", pr, f, perm)
+			}
+		}
+	}
+}
