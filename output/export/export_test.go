@@ -70,7 +70,7 @@ func (c goldenCase) input(t testing.TB) Input {
 	expires := time.Date(2027, 5, 21, 19, 0, 0, 0, time.UTC)
 	in := Input{
 		Product: c.product, Method: m.ID, AppName: product.DefaultAppName(p, m),
-		Cloud: cl, TenantID: tenantID, TenantDomain: "contoso.onmicrosoft.com", Audience: c.audience,
+		Cloud: cl, TenantID: tenantID, TenantDomain: "contoso.com", TenantInitialDomain: "contoso.onmicrosoft.com", Audience: c.audience,
 		ClientID: clientID, AppObjectID: appObjID, ServicePrincipalID: spID,
 		Protocols: c.protocols, PublicClient: m.PublicClient,
 		Mailboxes: mailboxes, AdditionalUsers: additional, OtherMailboxes: c.shared,
@@ -965,4 +965,32 @@ func sameASCIIWords(a, b string) bool {
 	wa, oka := words(a)
 	wb, okb := words(b)
 	return oka && okb && wa == wb
+}
+
+// Connect-ExchangeOnline gets the initial domain Graph reports, not a
+// guess; without it the tenant domain (older callers), without both none.
+func TestConnectUsesTheInitialDomain(t *testing.T) {
+	c := goldenCase{product: "agiloft", method: "client-credentials", protocols: []catalog.Protocol{catalog.EWS}}
+	for _, x := range []struct{ domain, initial, want string }{
+		{"contoso.com", "contoso.onmicrosoft.com", "Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false"},
+		{"contoso.onmicrosoft.com", "", "Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false"},
+		{"", "", "\nConnect-ExchangeOnline -ShowBanner:$false"},
+	} {
+		in := c.input(t)
+		in.TenantDomain, in.TenantInitialDomain = x.domain, x.initial
+		arts, err := Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			if a.Name == PowerShell && !strings.Contains(string(a.Content), x.want) {
+				t.Errorf("%q/%q: script lacks %q", x.domain, x.initial, x.want)
+			}
+		}
+	}
+	in := c.input(t)
+	in.TenantInitialDomain = "contoso'.onmicrosoft.com"
+	if _, err := Render(in); err == nil || !strings.Contains(err.Error(), "TenantInitialDomain") {
+		t.Errorf("a bad initial domain: %v", err)
+	}
 }

@@ -256,7 +256,7 @@ func TestReminderIsValidICS(t *testing.T) {
 			t.Errorf("event %d on %s, want %s (%d days before)", i, got, want, days)
 		}
 		desc := unescapeText(ev.all("DESCRIPTION")[0].Value)
-		for _, s := range []string{in.AppName, in.ClientID, in.TenantID, "contoso.onmicrosoft.com", "mailoauth rotate --state '/srv/mail oauth/agiloft/state.json'", fmt.Sprintf("in %d days", days)} {
+		for _, s := range []string{in.AppName, in.ClientID, in.TenantID, "contoso.com", "mailoauth rotate --state '/srv/mail oauth/agiloft/state.json'", fmt.Sprintf("in %d days", days)} {
 			if !strings.Contains(desc, s) {
 				t.Errorf("event %d description lacks %q:\n%s", i, s, desc)
 			}
