@@ -994,3 +994,22 @@ func TestConnectUsesTheInitialDomain(t *testing.T) {
 		t.Errorf("a bad initial domain: %v", err)
 	}
 }
+
+// Words for admins (issue 12 item 11): no developer caveats in anything
+// mailoauth hands over; they live in docs/settings-json.md.
+func TestNoDeveloperWordsInFiles(t *testing.T) {
+	bad := []string{"UNVERIFIED", "the document's example", "pick the one configured", "3rd-party", "third-party copies", "TODO"}
+	for _, c := range goldenCases() {
+		arts, err := Render(c.input(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			for _, b := range bad {
+				if strings.Contains(string(a.Content), b) {
+					t.Errorf("%s/%s: %q", c.name, a.Name, b)
+				}
+			}
+		}
+	}
+}
