@@ -301,18 +301,16 @@ func newView(in Input) (*view, error) {
 	if in.Cloud.AuthorityHost == "" || in.Cloud.GraphURL == "" {
 		bad("Cloud: no endpoints; accepted form: a cloud from cloud.Lookup (global, usgov-high, usgov-dod, china, custom)")
 	}
-	// Values that go into the Exchange script (and onto one line of the
-	// sheet) follow PowerShell's rules for text (pwsh.Check): no control or
-	// format characters, valid UTF-8.
-	for _, f := range []struct{ name, value string }{{"AppName", in.AppName}, {"TenantDomain", in.TenantDomain},
-		{"TenantInitialDomain", in.TenantInitialDomain}} {
-		if err := pwsh.Check(f.value); err != nil {
-			bad("%s: %v", f.name, err)
-		}
+	// The app name goes into the Exchange script and onto one line of each
+	// sheet: PowerShell's rules for text (pwsh.Check), no control or format
+	// characters, valid UTF-8. Mailboxes likewise, below; domains are plain
+	// DNS names.
+	if err := pwsh.Check(in.AppName); err != nil {
+		bad("AppName: %v", err)
 	}
-	for field, s := range map[string]string{"Secret": in.Secret, "SecretHint": in.SecretHint, "SecretKeyID": in.SecretKeyID} {
-		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-			bad("%s: contains a line break or control character; accepted form: one line of text", field)
+	for _, f := range []struct{ name, value string }{{"Secret", in.Secret}, {"SecretHint", in.SecretHint}, {"SecretKeyID", in.SecretKeyID}} {
+		if strings.IndexFunc(f.value, unicode.IsControl) >= 0 {
+			bad("%s: contains a line break or control character; accepted form: one line of text", f.name)
 		}
 	}
 	if strings.TrimSpace(in.AppName) == "" {
