@@ -171,7 +171,9 @@ func (v *view) powerShell() ([]byte, error) {
 		w.line("")
 	}
 	w.line("$ErrorActionPreference = 'Stop'")
-	w.line("$AppId = %s", w.q(in.ClientID))
+	if appOnly || v.has(catalog.EWS) {
+		w.line("$AppId = %s", w.q(in.ClientID))
+	}
 	if appOnly {
 		w.line("$ServicePrincipalId = %s", w.q(in.ServicePrincipalID))
 		w.line("$AppName = %s", w.q(in.AppName))
@@ -186,7 +188,9 @@ func (v *view) powerShell() ([]byte, error) {
 	w.comment("---- Sign in to Exchange Online (a browser window asks for the admin account) ----")
 	connect := "Connect-ExchangeOnline -ShowBanner:$false"
 	if org := v.connectOrganization(); org != "" {
-		w.comment("-Organization is the tenant's initial domain (" + org + ").")
+		if in.TenantInitialDomain != "" {
+			w.comment("-Organization is the tenant's initial domain (" + org + ").")
+		}
 		connect = "Connect-ExchangeOnline -Organization " + w.q(org) + " -ShowBanner:$false"
 	}
 	if env := in.Cloud.ExchangeEnvironment; env != "" {

@@ -9,7 +9,6 @@
 # Application (client) ID:           8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84
 
 $ErrorActionPreference = 'Stop'
-$AppId = '8d3f5a2e-7c41-4b9a-9e62-1f0a3c5d7b84'
 $Mailboxes = @('helpdesk@contoso.com', 'support@contoso.com')
 
 # ---- Sign in to Exchange Online (a browser window asks for the admin account) ----
