@@ -297,7 +297,7 @@ func runExport(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	in, err := engine.ExportInput(st, c, "", time.Now())
+	in, err := engine.ExportInput(st, path, c, "", time.Now())
 	if err != nil {
 		return err
 	}

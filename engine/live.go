@@ -527,7 +527,7 @@ func (e *Live) Export(ctx context.Context, r steps.Result, o steps.ExportInput) 
 	}
 	// One path from the state file to the files, the same as `mailoauth
 	// export`: the run's own report was recorded there by Test.
-	in, err := ExportInput(st, e.cloud, r.Secret, time.Now())
+	in, err := ExportInput(st, store.Path(), e.cloud, r.Secret, time.Now())
 	if err != nil {
 		return steps.ExportResult{}, err
 	}

@@ -122,7 +122,10 @@ func InitialDomain(domains []string) string {
 	return ""
 }
 
-// ExportResult is the steps' view of what was written.
+// ExportResult is the steps' view of what was written: the files, the
+// product's settings under their headings (the client secret's row, which
+// only points at the files, is left out: the final screen shows the value
+// itself), and what is left to do by hand.
 func ExportResult(dir string, in export.Input, files []export.File) steps.ExportResult {
 	res := steps.ExportResult{Dir: dir}
 	for _, f := range files {
@@ -132,8 +135,16 @@ func ExportResult(dir string, in export.Input, files []export.File) steps.Export
 		}
 	}
 	if sum, err := export.Summarize(in); err == nil {
-		for _, s := range sum.Settings {
-			res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
+		for _, sec := range sum.Sections {
+			out := steps.SettingsSection{Title: sec.Title}
+			for _, s := range sec.Settings {
+				if s.Secret {
+					continue
+				}
+				out.Keys = append(out.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
+				res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
+			}
+			res.Sections = append(res.Sections, out)
 		}
 		res.Manual = sum.Manual
 	}

@@ -24,7 +24,7 @@ var ErrNoSetupRecord = errors.New("the state file has no setup record (written b
 // ExportInput is what output/export renders for the setup st records, on
 // cloud c, with the secret's value (or "" for the placeholder). The last
 // login test comes from the state file too.
-func ExportInput(st *state.State, c cloud.Cloud, secret string, at time.Time) (export.Input, error) {
+func ExportInput(st *state.State, statePath string, c cloud.Cloud, secret string, at time.Time) (export.Input, error) {
 	setup := st.Setup
 	if setup == nil {
 		return export.Input{}, ErrNoSetupRecord
@@ -39,12 +39,13 @@ func ExportInput(st *state.State, c cloud.Cloud, secret string, at time.Time) (e
 	}
 	in := export.Input{
 		Product: st.Product, Method: setup.Method, AppName: st.Plan.DisplayName,
-		Cloud: c, TenantID: st.Tenant, TenantDomain: domain, Audience: catalog.Audience(st.Plan.Audience),
+		Cloud: c, TenantID: st.Tenant, TenantDomain: domain, TenantInitialDomain: setup.InitialDomain, Audience: catalog.Audience(st.Plan.Audience),
 		ClientID: st.ClientID, AppObjectID: st.AppObjectID, ServicePrincipalID: st.SPID,
 		Secret:    secret,
 		Protocols: protocols, RedirectURIs: st.Plan.RedirectURIs, PublicClient: st.Plan.PublicClient,
 		Mailboxes: setup.Mailboxes, AdditionalUsers: setup.AdditionalUsers, Answers: setup.Answers,
 		Created:     CreatedLines(st),
+		StateFile:   statePath,
 		GeneratedAt: at.UTC(),
 	}
 	if st.Secret != nil {
@@ -66,17 +67,48 @@ func ExportInput(st *state.State, c cloud.Cloud, secret string, at time.Time) (e
 	}
 	if setup.LastTest != nil {
 		for _, row := range setup.LastTest.Report.Rows {
-			detail := "signed in and reached the mailbox"
-			if !row.OK {
-				detail = row.Cause
-				if row.Fix != "" {
-					detail += " Fix: " + row.Fix
-				}
-			}
-			in.TestResults = append(in.TestResults, export.TestLine{Protocol: row.Protocol, Mailbox: row.Mailbox, OK: row.OK, Detail: detail})
+			in.TestResults = append(in.TestResults, testLine(row.Protocol, row.Mailbox, row.OK, row.Cause, row.Fix))
 		}
+		in.TestAttempts = testAttempts(setup.LastTest)
 	}
 	return in, nil
+}
+
+func testLine(p catalog.Protocol, mailbox string, ok bool, cause, fix string) export.TestLine {
+	detail := "signed in and reached the mailbox"
+	if !ok {
+		detail = cause
+		if fix != "" {
+			detail += " Fix: " + fix
+		}
+	}
+	return export.TestLine{Protocol: p, Mailbox: mailbox, OK: ok, Detail: detail}
+}
+
+// testAttempts is the test's history for the sheet: the failed attempts
+// (one group per moment, with the fix applied after it), then the result.
+// Nothing when the test passed at its first attempt.
+func testAttempts(rec *state.TestRecord) []export.TestAttempt {
+	h := rec.Report.History
+	if len(h) == 0 {
+		return nil
+	}
+	var out []export.TestAttempt
+	for _, a := range h {
+		if n := len(out); n == 0 || !out[n-1].At.Equal(a.At) {
+			out = append(out, export.TestAttempt{At: a.At})
+		}
+		last := &out[len(out)-1]
+		last.Results = append(last.Results, testLine(a.Protocol, a.Mailbox, a.OK, a.Cause, ""))
+		if a.Applied != "" {
+			last.Fix = a.Applied
+		}
+	}
+	final := export.TestAttempt{At: rec.At}
+	for _, row := range rec.Report.Rows {
+		final.Results = append(final.Results, testLine(row.Protocol, row.Mailbox, row.OK, row.Cause, row.Fix))
+	}
+	return append(out, final)
 }
 
 // CreatedLines says what mailoauth made or extended in the tenant for this

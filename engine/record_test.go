@@ -60,7 +60,7 @@ func TestReExportIsTheExport(t *testing.T) {
 			if err := json.Unmarshal(raw, &meta); err != nil || meta.GeneratedAt.IsZero() {
 				t.Fatalf("settings.json generated_at: %v", err)
 			}
-			in, err := ExportInput(st, c, secret, meta.GeneratedAt)
+			in, err := ExportInput(st, filepath.Join(dir, StateFileName), c, secret, meta.GeneratedAt)
 			if err != nil {
 				t.Fatal(err)
 			}

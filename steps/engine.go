@@ -122,11 +122,20 @@ type ExportInput struct {
 	Report *TestReport // nil when the test was skipped
 }
 
+// SettingsSection is one heading of the product's settings.
+type SettingsSection struct {
+	Title string     `json:"title"`
+	Keys  []KeyValue `json:"settings"`
+}
+
 // ExportResult is what Export wrote.
 type ExportResult struct {
 	Dir   string     `json:"dir"`
 	Files []string   `json:"files"`
 	Keys  []KeyValue `json:"settings"` // never the secret's value
+	// Sections are the same settings under the product's headings
+	// (Genesys: smtp-client, pop-client …).
+	Sections []SettingsSection `json:"sections,omitempty"`
 	// Manual lists what the administrator still has to do by hand
 	// (e.g. run the Exchange Online PowerShell script).
 	Manual []string `json:"manual,omitempty"`

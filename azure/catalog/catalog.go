@@ -173,6 +173,11 @@ type Permission struct {
 	Why string
 	// Unverified marks an ID that no Microsoft source confirms (microsoft.md §2b).
 	Unverified bool
+	// BestEffort: registered and consented when the tenant's resource
+	// publishes it, never a reason to stop when it does not. The Graph twins
+	// of the Exchange Online IMAP/POP/SMTP scopes are: the token request
+	// names Exchange Online, so the setup works without them.
+	BestEffort bool
 }
 
 // Key identifies a permission independent of its ID.
@@ -184,28 +189,41 @@ func (p Permission) String() string {
 
 // Known permissions (microsoft.md §2a, §2b).
 var (
-	GraphOfflineAccess = Permission{MicrosoftGraph, "offline_access", Delegated, "7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "lets the product keep a refresh token, so it need not sign in again every hour", false}
-	GraphOpenID        = Permission{MicrosoftGraph, "openid", Delegated, "37f7f235-527c-4136-accd-4a02d197296e", "lets the product sign the user in", false}
-	GraphProfile       = Permission{MicrosoftGraph, "profile", Delegated, "14dad69e-099b-42c9-810b-d002981feec1", "lets the product see the user's basic profile", false}
-	GraphEmail         = Permission{MicrosoftGraph, "email", Delegated, "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", "lets the product see the user's email address", false}
-	GraphUserRead      = Permission{MicrosoftGraph, "User.Read", Delegated, "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "lets the product read the signed-in user's name and user principal name", false}
-	GraphMailRead      = Permission{MicrosoftGraph, "Mail.Read", Delegated, "570282fd-fa5c-430d-a7fd-fc8dc98a9dca", "reads the user's mail through Microsoft Graph", false}
-	GraphMailReadWrite = Permission{MicrosoftGraph, "Mail.ReadWrite", Delegated, "024d486e-b451-40bb-833d-3e66d98c5c73", "reads and changes the user's mail through Microsoft Graph", false}
-	GraphMailSend      = Permission{MicrosoftGraph, "Mail.Send", Delegated, "e383f46e-2787-4529-855e-0e479a3ffac0", "sends mail as the user through Microsoft Graph", false}
-	GraphMailReadApp   = Permission{MicrosoftGraph, "Mail.Read", Application, "810c84a8-4a9e-49e6-bf7d-12d183f40d01", "reads mail in every mailbox through Microsoft Graph (scope it with RBAC for Applications)", false}
-	GraphMailRWApp     = Permission{MicrosoftGraph, "Mail.ReadWrite", Application, "e2a3a72e-5f79-4c64-b1b1-878b674786c9", "reads and changes mail in every mailbox through Microsoft Graph", false}
-	GraphMailSendApp   = Permission{MicrosoftGraph, "Mail.Send", Application, "b633e1c5-b582-4048-a93e-9f11b44c7e96", "sends mail as any user through Microsoft Graph (scope it with RBAC for Applications)", false}
+	GraphOfflineAccess = Permission{MicrosoftGraph, "offline_access", Delegated, "7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "lets the product keep a refresh token, so it need not sign in again every hour", false, false}
+	GraphOpenID        = Permission{MicrosoftGraph, "openid", Delegated, "37f7f235-527c-4136-accd-4a02d197296e", "lets the product sign the user in", false, false}
+	GraphProfile       = Permission{MicrosoftGraph, "profile", Delegated, "14dad69e-099b-42c9-810b-d002981feec1", "lets the product see the user's basic profile", false, false}
+	GraphEmail         = Permission{MicrosoftGraph, "email", Delegated, "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", "lets the product see the user's email address", false, false}
+	GraphUserRead      = Permission{MicrosoftGraph, "User.Read", Delegated, "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "lets the product read the signed-in user's name and user principal name", false, false}
+	GraphMailRead      = Permission{MicrosoftGraph, "Mail.Read", Delegated, "570282fd-fa5c-430d-a7fd-fc8dc98a9dca", "reads the user's mail through Microsoft Graph", false, false}
+	GraphMailReadWrite = Permission{MicrosoftGraph, "Mail.ReadWrite", Delegated, "024d486e-b451-40bb-833d-3e66d98c5c73", "reads and changes the user's mail through Microsoft Graph", false, false}
+	GraphMailSend      = Permission{MicrosoftGraph, "Mail.Send", Delegated, "e383f46e-2787-4529-855e-0e479a3ffac0", "sends mail as the user through Microsoft Graph", false, false}
+	// The .Shared permissions: delegated Graph access to a mailbox other than
+	// the signed-in user's own (a shared mailbox, or one the user has
+	// FullAccess or SendAs on). IDs: GDC concepts/includes/permissions-ids.md
+	// @0fcd5cbe (the PIDS table of microsoft.md).
+	GraphMailReadShared = Permission{MicrosoftGraph, "Mail.Read.Shared", Delegated, "7b9103a5-4610-446b-9670-80643382c1fa", "reads the mail the user can open, including shared mailboxes, through Microsoft Graph", false, false}
+	GraphMailSendShared = Permission{MicrosoftGraph, "Mail.Send.Shared", Delegated, "a367ab51-6b49-43bf-a716-a1fb06d2a174", "sends mail as or on behalf of a mailbox the user may send from, through Microsoft Graph", false, false}
+	// Graph also publishes the delegated IMAP, POP and SMTP scopes (microsoft.md
+	// §2a, §2c): vendor documents and the portal list them there. They are
+	// registered beside the Exchange Online ones so a product's token request
+	// has consent whichever resource it names (or none).
+	GraphIMAPUser    = Permission{MicrosoftGraph, "IMAP.AccessAsUser.All", Delegated, "652390e4-393a-48de-9484-05f9b1212954", "the IMAP permission as Microsoft Graph lists it (where the vendor document puts it), so the product has consent whichever way it asks", false, true}
+	GraphPOPUser     = Permission{MicrosoftGraph, "POP.AccessAsUser.All", Delegated, "d7b7f2d9-0f45-4ea1-9d42-e50810c06991", "the POP3 permission as Microsoft Graph lists it (where the vendor document puts it), so the product has consent whichever way it asks", false, true}
+	GraphSMTPSend    = Permission{MicrosoftGraph, "SMTP.Send", Delegated, "258f6531-6087-4cc4-bb90-092c5fb3ed3f", "the SMTP permission as Microsoft Graph lists it (where the vendor document puts it), so the product has consent whichever way it asks", false, true}
+	GraphMailReadApp = Permission{MicrosoftGraph, "Mail.Read", Application, "810c84a8-4a9e-49e6-bf7d-12d183f40d01", "reads mail in every mailbox through Microsoft Graph (scope it with RBAC for Applications)", false, false}
+	GraphMailRWApp   = Permission{MicrosoftGraph, "Mail.ReadWrite", Application, "e2a3a72e-5f79-4c64-b1b1-878b674786c9", "reads and changes mail in every mailbox through Microsoft Graph", false, false}
+	GraphMailSendApp = Permission{MicrosoftGraph, "Mail.Send", Application, "b633e1c5-b582-4048-a93e-9f11b44c7e96", "sends mail as any user through Microsoft Graph (scope it with RBAC for Applications)", false, false}
 
-	ExoIMAPUser       = Permission{ExchangeOnline, "IMAP.AccessAsUser.All", Delegated, "195adc35-e27b-454b-a7ed-1ecdffa1c09f", "reads the user's mailbox over IMAP", false}
-	ExoPOPUser        = Permission{ExchangeOnline, "POP.AccessAsUser.All", Delegated, "fb698133-92fa-453e-a9ed-688e10f2e5ac", "reads the user's mailbox over POP3", false}
-	ExoSMTPSend       = Permission{ExchangeOnline, "SMTP.Send", Delegated, "76faac2a-0f20-42f1-928a-50de5b9dbe52", "sends mail as the user over SMTP AUTH", false}
-	ExoEWSUser        = Permission{ExchangeOnline, "EWS.AccessAsUser.All", Delegated, "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5", "reaches the user's mailbox through Exchange Web Services", false}
-	ExoIMAPApp        = Permission{ExchangeOnline, "IMAP.AccessAsApp", Application, "5e5addcd-3e8d-4e90-baf5-964efab2b20a", "reads mailboxes over IMAP as the application (each mailbox also needs FullAccess in Exchange)", false}
-	ExoPOPApp         = Permission{ExchangeOnline, "POP.AccessAsApp", Application, "cb842b43-da6e-4506-86fe-bb12199c656d", "reads mailboxes over POP3 as the application (each mailbox also needs FullAccess in Exchange)", false}
-	ExoSMTPApp        = Permission{ExchangeOnline, "SMTP.SendAsApp", Application, "7146a1f0-8703-45b3-9eae-527a64c00995", "sends mail over SMTP AUTH as the application (each mailbox also needs SendAs in Exchange)", true}
-	ExoFullAccessApp  = Permission{ExchangeOnline, "full_access_as_app", Application, "dc890d15-9560-4a4c-9b7f-a736ec74ec40", "reaches every mailbox through EWS as the application (scope it with RBAC for Applications)", false}
-	ExoManageAsApp    = Permission{ExchangeOnline, "Exchange.ManageAsApp", Application, "dc50a0fb-09a3-484d-be87-e023b12c6440", "runs Exchange Online PowerShell as the application", false}
-	knownPermissions  = []Permission{GraphOfflineAccess, GraphOpenID, GraphProfile, GraphEmail, GraphUserRead, GraphMailRead, GraphMailReadWrite, GraphMailSend, GraphMailReadApp, GraphMailRWApp, GraphMailSendApp, ExoIMAPUser, ExoPOPUser, ExoSMTPSend, ExoEWSUser, ExoIMAPApp, ExoPOPApp, ExoSMTPApp, ExoFullAccessApp, ExoManageAsApp}
+	ExoIMAPUser       = Permission{ExchangeOnline, "IMAP.AccessAsUser.All", Delegated, "195adc35-e27b-454b-a7ed-1ecdffa1c09f", "reads the user's mailbox over IMAP", false, false}
+	ExoPOPUser        = Permission{ExchangeOnline, "POP.AccessAsUser.All", Delegated, "fb698133-92fa-453e-a9ed-688e10f2e5ac", "reads the user's mailbox over POP3", false, false}
+	ExoSMTPSend       = Permission{ExchangeOnline, "SMTP.Send", Delegated, "76faac2a-0f20-42f1-928a-50de5b9dbe52", "sends mail as the user over SMTP AUTH", false, false}
+	ExoEWSUser        = Permission{ExchangeOnline, "EWS.AccessAsUser.All", Delegated, "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5", "reaches the user's mailbox through Exchange Web Services", false, false}
+	ExoIMAPApp        = Permission{ExchangeOnline, "IMAP.AccessAsApp", Application, "5e5addcd-3e8d-4e90-baf5-964efab2b20a", "reads mailboxes over IMAP as the application (each mailbox also needs FullAccess in Exchange)", false, false}
+	ExoPOPApp         = Permission{ExchangeOnline, "POP.AccessAsApp", Application, "cb842b43-da6e-4506-86fe-bb12199c656d", "reads mailboxes over POP3 as the application (each mailbox also needs FullAccess in Exchange)", false, false}
+	ExoSMTPApp        = Permission{ExchangeOnline, "SMTP.SendAsApp", Application, "7146a1f0-8703-45b3-9eae-527a64c00995", "sends mail over SMTP AUTH as the application (each mailbox also needs FullAccess in Exchange)", true, false}
+	ExoFullAccessApp  = Permission{ExchangeOnline, "full_access_as_app", Application, "dc890d15-9560-4a4c-9b7f-a736ec74ec40", "reaches every mailbox through EWS as the application (scope it with RBAC for Applications)", false, false}
+	ExoManageAsApp    = Permission{ExchangeOnline, "Exchange.ManageAsApp", Application, "dc50a0fb-09a3-484d-be87-e023b12c6440", "runs Exchange Online PowerShell as the application", false, false}
+	knownPermissions  = []Permission{GraphOfflineAccess, GraphOpenID, GraphProfile, GraphEmail, GraphUserRead, GraphMailRead, GraphMailReadWrite, GraphMailSend, GraphMailReadShared, GraphMailSendShared, GraphIMAPUser, GraphPOPUser, GraphSMTPSend, GraphMailReadApp, GraphMailRWApp, GraphMailSendApp, ExoIMAPUser, ExoPOPUser, ExoSMTPSend, ExoEWSUser, ExoIMAPApp, ExoPOPApp, ExoSMTPApp, ExoFullAccessApp, ExoManageAsApp}
 	misspellings      = map[string]string{"pop3.accessasuser.all": "POP.AccessAsUser.All", "pop.accessuser.all": "POP.AccessAsUser.All", "smtp.accessasuser.all": "SMTP.Send", "smtp.accessasapp": "SMTP.SendAsApp", "full_access_as_user": "EWS.AccessAsUser.All"}
 	resourcesByAppID  = map[string]Resource{MicrosoftGraph.AppID: MicrosoftGraph, ExchangeOnline.AppID: ExchangeOnline}
 	errUnknownResouce = fmt.Errorf("unknown resource")
@@ -241,8 +259,22 @@ func Correct(name string) (string, bool) {
 	return name, false
 }
 
-// ForProtocol is the permission a protocol needs under a flow.
-func ForProtocol(p Protocol, f Flow) (Permission, error) {
+// Options refine what a flow and its protocols need beyond the defaults.
+type Options struct {
+	// OtherMailboxes: a delegated product opens mailboxes other than the
+	// signed-in user's own (a shared mailbox, or another user's mailbox the
+	// user has FullAccess or SendAs on). Over Microsoft Graph that needs
+	// Mail.Read.Shared / Mail.Send.Shared (microsoft.md §15.3); IMAP, POP,
+	// SMTP and EWS need no other permission (Exchange checks the mailbox
+	// rights).
+	OtherMailboxes bool
+}
+
+// ForProtocol is the permission a protocol's token is requested for under a
+// flow: its resource is the token's audience.
+func ForProtocol(p Protocol, f Flow) (Permission, error) { return forProtocol(p, f, Options{}) }
+
+func forProtocol(p Protocol, f Flow, o Options) (Permission, error) {
 	if f.AppOnly() {
 		switch p {
 		case IMAP:
@@ -269,27 +301,73 @@ func ForProtocol(p Protocol, f Flow) (Permission, error) {
 		case EWS:
 			return ExoEWSUser, nil
 		case GraphRead:
+			if o.OtherMailboxes {
+				return GraphMailReadShared, nil
+			}
 			return GraphMailRead, nil
 		case GraphSend:
+			if o.OtherMailboxes {
+				return GraphMailSendShared, nil
+			}
 			return GraphMailSend, nil
 		}
 	}
 	return Permission{}, fmt.Errorf("protocol %q is not known", p)
 }
 
+// ForProtocolAll is every permission the app registration carries for a
+// protocol under a flow: the one ForProtocol names, plus
+//   - for delegated IMAP, POP and SMTP, the same scope on Microsoft Graph
+//     (registered and consented on both APIs; whether consent on one covers a
+//     request naming the other is not documented either way, microsoft.md §2c);
+//   - with o.OtherMailboxes, the own-mailbox Graph permission beside the
+//     .Shared one (products that ask for Mail.Read keep working).
+func ForProtocolAll(p Protocol, f Flow, o Options) ([]Permission, error) {
+	main, err := forProtocol(p, f, o)
+	if err != nil {
+		return nil, err
+	}
+	out := []Permission{main}
+	if f.AppOnly() {
+		return out, nil
+	}
+	switch p {
+	case IMAP:
+		out = append(out, GraphIMAPUser)
+	case POP:
+		out = append(out, GraphPOPUser)
+	case SMTP:
+		out = append(out, GraphSMTPSend)
+	case GraphRead, GraphSend:
+		if o.OtherMailboxes {
+			own, _ := forProtocol(p, f, Options{})
+			out = append(out, own)
+		}
+	}
+	return out, nil
+}
+
 // Permissions is the full set for a flow and protocols, plus extras a product
-// asks for (User.Read, openid, ...). Delegated flows that keep a session get
-// offline_access; ROPC products re-send the password and do not need it, but
-// it does no harm and keeps refresh tokens possible. The result is sorted by
-// resource, kind and name and has no repeats.
+// asks for (User.Read, openid, ...); see PermissionsWith.
 func Permissions(f Flow, protocols []Protocol, extras ...Permission) ([]Permission, error) {
+	return PermissionsWith(f, protocols, Options{}, extras...)
+}
+
+// PermissionsWith is the full set for a flow, protocols and options, plus
+// extras. Delegated flows that keep a session get offline_access; ROPC
+// products re-send the password and do not need it, but it does no harm and
+// keeps refresh tokens possible. The result is sorted by resource, kind and
+// name and has no repeats.
+func PermissionsWith(f Flow, protocols []Protocol, o Options, extras ...Permission) ([]Permission, error) {
 	set := map[string]Permission{}
 	for _, p := range protocols {
-		perm, err := ForProtocol(p, f)
+		perms, err := ForProtocolAll(p, f, o)
 		if err != nil {
 			return nil, err
 		}
-		set[perm.Key()] = perm
+		for _, perm := range perms {
+			set[perm.Key()] = perm
+		}
 	}
 	if !f.AppOnly() {
 		set[GraphOfflineAccess.Key()] = GraphOfflineAccess

@@ -49,8 +49,19 @@ func TestFallbackIDsMatchReference(t *testing.T) {
 		"EWS.AccessAsUser.All": "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5",
 		"offline_access":       "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
 		"User.Read":            "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+		// PIDS (GDC concepts/includes/permissions-ids.md @0fcd5cbe)
+		"Mail.Read.Shared": "7b9103a5-4610-446b-9670-80643382c1fa",
+		"Mail.Send.Shared": "a367ab51-6b49-43bf-a716-a1fb06d2a174",
+	}
+	graphTwins := map[string]string{ // microsoft.md §2a: Graph's own IDs for the Exchange scopes
+		"IMAP.AccessAsUser.All": "652390e4-393a-48de-9484-05f9b1212954",
+		"POP.AccessAsUser.All":  "d7b7f2d9-0f45-4ea1-9d42-e50810c06991",
+		"SMTP.Send":             "258f6531-6087-4cc4-bb90-092c5fb3ed3f",
 	}
 	for _, p := range Known() {
+		if id, ok := graphTwins[p.Value]; ok && p.Resource == MicrosoftGraph && p.FallbackID != id {
+			t.Errorf("%s: fallback id %s, want %s", p, p.FallbackID, id)
+		}
 		if id, ok := want[p.Value]; ok && p.FallbackID != id {
 			t.Errorf("%s: fallback id %s, want %s", p, p.FallbackID, id)
 		}
@@ -66,7 +77,7 @@ func TestPermissionsAddsOfflineAccessOnlyForDelegated(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := names(del)
-	want := []string{"offline_access", "User.Read", "IMAP.AccessAsUser.All", "SMTP.Send"}
+	want := []string{"Graph:IMAP.AccessAsUser.All", "Graph:offline_access", "Graph:SMTP.Send", "Graph:User.Read", "Exchange:IMAP.AccessAsUser.All", "Exchange:SMTP.Send"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("delegated = %v, want %v", got, want)
 	}
@@ -74,7 +85,7 @@ func TestPermissionsAddsOfflineAccessOnlyForDelegated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(app); !reflect.DeepEqual(got, []string{"full_access_as_app"}) {
+	if got := names(app); !reflect.DeepEqual(got, []string{"Exchange:full_access_as_app"}) {
 		t.Errorf("app-only = %v: delegated extras must be dropped", got)
 	}
 }
@@ -177,7 +188,84 @@ func FuzzParseProtocols(f *testing.F) {
 func names(ps []Permission) []string {
 	var out []string
 	for _, p := range ps {
-		out = append(out, p.Value)
+		res := "Graph:"
+		if p.Resource == ExchangeOnline {
+			res = "Exchange:"
+		}
+		out = append(out, res+p.Value)
 	}
 	return out
+}
+
+// Delegated IMAP/POP/SMTP are registered on both APIs (the vendor documents
+// put them under Microsoft Graph, Microsoft's token requests name Exchange
+// Online); the token request still names one resource: Exchange Online.
+func TestDelegatedMailScopesOnBothResources(t *testing.T) {
+	for _, f := range []Flow{AuthCode, ROPC, DeviceCode} {
+		got, err := Permissions(f, []Protocol{IMAP, POP, SMTP, EWS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"Graph:IMAP.AccessAsUser.All", "Graph:offline_access", "Graph:POP.AccessAsUser.All", "Graph:SMTP.Send",
+			"Exchange:EWS.AccessAsUser.All", "Exchange:IMAP.AccessAsUser.All", "Exchange:POP.AccessAsUser.All", "Exchange:SMTP.Send"}
+		if !reflect.DeepEqual(names(got), want) {
+			t.Errorf("%s: %v\nwant %v", f, names(got), want)
+		}
+		trs, _ := TokenRequests(cloud.Global(), f, []Protocol{IMAP})
+		if len(trs) != 1 || trs[0].Resource != ExchangeOnline {
+			t.Errorf("%s: IMAP token request %+v, want one for Exchange Online", f, trs)
+		}
+	}
+	app, _ := Permissions(ClientCredentials, []Protocol{IMAP, POP, SMTP})
+	for _, p := range app {
+		if p.Resource != ExchangeOnline {
+			t.Errorf("app-only IMAP/POP/SMTP has %s", p)
+		}
+	}
+}
+
+// Delegated Graph access to another mailbox needs the .Shared permissions
+// and requests the .Shared scope; the own-mailbox ones stay registered.
+func TestOtherMailboxesOverGraph(t *testing.T) {
+	o := Options{OtherMailboxes: true}
+	got, err := PermissionsWith(AuthCode, []Protocol{GraphRead, GraphSend, IMAP}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Graph:IMAP.AccessAsUser.All", "Graph:Mail.Read", "Graph:Mail.Read.Shared", "Graph:Mail.Send", "Graph:Mail.Send.Shared", "Graph:offline_access", "Exchange:IMAP.AccessAsUser.All"}
+	if !reflect.DeepEqual(names(got), want) {
+		t.Errorf("got %v\nwant %v", names(got), want)
+	}
+	trs, _ := TokenRequestsWith(cloud.Global(), AuthCode, []Protocol{GraphRead, GraphSend}, o)
+	if len(trs) != 1 || !reflect.DeepEqual(trs[0].Scopes, []string{"https://graph.microsoft.com/Mail.Read.Shared", "https://graph.microsoft.com/Mail.Send.Shared", "offline_access"}) {
+		t.Errorf("token requests %+v", trs)
+	}
+	// App-only Graph reaches every mailbox already: no .Shared (they are delegated only).
+	app, _ := PermissionsWith(ClientCredentials, []Protocol{GraphRead}, o)
+	if !reflect.DeepEqual(names(app), []string{"Graph:Mail.Read"}) {
+		t.Errorf("app-only %v", names(app))
+	}
+	// Without the option nothing changes.
+	own, _ := Permissions(AuthCode, []Protocol{GraphRead})
+	if !reflect.DeepEqual(names(own), []string{"Graph:Mail.Read", "Graph:offline_access"}) {
+		t.Errorf("own mailbox %v", names(own))
+	}
+}
+
+// Only the Graph twins are best effort: every permission a token request
+// names must exist, or the setup stops.
+func TestOnlyGraphTwinsAreBestEffort(t *testing.T) {
+	for _, p := range Known() {
+		twin := p == GraphIMAPUser || p == GraphPOPUser || p == GraphSMTPSend
+		if p.BestEffort != twin {
+			t.Errorf("%s: BestEffort %v", p, p.BestEffort)
+		}
+	}
+	for _, pr := range Protocols {
+		for _, f := range Flows {
+			if perm, err := ForProtocol(pr, f); err != nil || perm.BestEffort {
+				t.Errorf("%s/%s: the token's own permission %s is best effort", pr, f, perm)
+			}
+		}
+	}
 }

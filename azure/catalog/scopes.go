@@ -20,8 +20,11 @@ type TokenRequest struct {
 
 // Scope is the fully qualified scope a client requests for a protocol under
 // a flow (without offline_access).
-func Scope(c cloud.Cloud, f Flow, p Protocol) (string, error) {
-	perm, err := ForProtocol(p, f)
+func Scope(c cloud.Cloud, f Flow, p Protocol) (string, error) { return ScopeWith(c, f, p, Options{}) }
+
+// ScopeWith is Scope with options (OtherMailboxes: the Graph .Shared scope).
+func ScopeWith(c cloud.Cloud, f Flow, p Protocol, o Options) (string, error) {
+	perm, err := forProtocol(p, f, o)
 	if err != nil {
 		return "", err
 	}
@@ -41,10 +44,15 @@ func Scope(c cloud.Cloud, f Flow, p Protocol) (string, error) {
 // name a single resource URI. Delegated requests add offline_access so a
 // refresh token comes back, as products that keep a session need.
 func TokenRequests(c cloud.Cloud, f Flow, protocols []Protocol) ([]TokenRequest, error) {
+	return TokenRequestsWith(c, f, protocols, Options{})
+}
+
+// TokenRequestsWith is TokenRequests with options.
+func TokenRequestsWith(c cloud.Cloud, f Flow, protocols []Protocol, o Options) ([]TokenRequest, error) {
 	var out []TokenRequest
 	index := map[string]int{}
 	for _, p := range protocols {
-		s, err := Scope(c, f, p)
+		s, err := ScopeWith(c, f, p, o)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +83,12 @@ func TokenRequests(c cloud.Cloud, f Flow, protocols []Protocol) ([]TokenRequest,
 
 // TokenRequestFor returns the request that serves protocol p.
 func TokenRequestFor(c cloud.Cloud, f Flow, p Protocol) (TokenRequest, error) {
-	trs, err := TokenRequests(c, f, []Protocol{p})
+	return TokenRequestForWith(c, f, p, Options{})
+}
+
+// TokenRequestForWith is TokenRequestFor with options.
+func TokenRequestForWith(c cloud.Cloud, f Flow, p Protocol, o Options) (TokenRequest, error) {
+	trs, err := TokenRequestsWith(c, f, []Protocol{p}, o)
 	if err != nil {
 		return TokenRequest{}, err
 	}

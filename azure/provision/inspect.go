@@ -726,6 +726,12 @@ func judge(in *Inspection, p Plan) {
 			continue
 		}
 		id := lookupPermission(res, perm)
+		if id == "" && perm.BestEffort {
+			// A twin registered on a second API so the product works
+			// whichever way it names the scope: nice to have, not needed.
+			in.Findings = append(in.Findings, finding(Info, "permission-not-published", fmt.Sprintf("The tenant's %s service principal publishes no %s permission %q; it is left out (the same permission on Office 365 Exchange Online is what Exchange checks).", perm.Resource.Name, perm.Kind.Label(), perm.Value), ""))
+			continue
+		}
 		if id == "" {
 			in.Findings = append(in.Findings, finding(Blocker, "permission-not-found", fmt.Sprintf("The tenant's %s service principal publishes no %s permission named %q.", perm.Resource.Name, perm.Kind.Label(), perm.Value), "Check the permission name (Microsoft's exact spelling, e.g. POP.AccessAsUser.All) and that the API offers it in this cloud."))
 			continue

@@ -37,7 +37,9 @@ func TestJudgeExchangeMissingAndUnknownPermission(t *testing.T) {
 		t.Errorf("findings = %+v", in.Findings)
 	}
 	in = &Inspection{resources: map[string]*servicePrincipal{
-		catalog.MicrosoftGraph.AppID: {ID: "g", OAuth2PermissionScopes: []permissionScope{{ID: "1", Value: "offline_access"}}},
+		// Graph publishes the IMAP/POP/SMTP twins too (catalog: registered on both APIs).
+		catalog.MicrosoftGraph.AppID: {ID: "g", OAuth2PermissionScopes: []permissionScope{{ID: "1", Value: "offline_access"},
+			{ID: "3", Value: "IMAP.AccessAsUser.All"}, {ID: "4", Value: "POP.AccessAsUser.All"}, {ID: "5", Value: "SMTP.Send"}}},
 		catalog.ExchangeOnline.AppID: {ID: "x", OAuth2PermissionScopes: []permissionScope{{ID: "2", Value: "IMAP.AccessAsUser.All"}}},
 	}, grants: map[string]*permissionGrant{}, roleIDs: map[string]bool{}}
 	judge(in, p)

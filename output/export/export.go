@@ -24,6 +24,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/output/export/pwsh"
 	"github.com/mailoauth/mailoauth/output/product"
 	"github.com/mailoauth/mailoauth/output/safefile"
 )
@@ -40,8 +41,13 @@ type Input struct {
 
 	Cloud        cloud.Cloud
 	TenantID     string
-	TenantDomain string           // e.g. contoso.onmicrosoft.com; used by Connect-ExchangeOnline
-	Audience     catalog.Audience // "" = the method's default
+	TenantDomain string // e.g. contoso.onmicrosoft.com, shown on the sheet
+	// TenantInitialDomain is the tenant's initial domain as Graph reports it
+	// (verifiedDomains[].isInitial), e.g. contoso.onmicrosoft.com: the
+	// -Organization of Connect-ExchangeOnline. Empty falls back to
+	// TenantDomain.
+	TenantInitialDomain string
+	Audience            catalog.Audience // "" = the method's default
 
 	ClientID           string // application (client) ID
 	AppObjectID        string // app registration's object ID
@@ -62,12 +68,41 @@ type Input struct {
 
 	Mailboxes       []string
 	AdditionalUsers []string
-	Answers         map[string]string
+	// OtherMailboxes: the product opens mailboxes other than the signed-in
+	// user's own (a shared mailbox): delegated Graph then needs and requests
+	// Mail.Read.Shared / Mail.Send.Shared (see catalog.Options).
+	OtherMailboxes bool
+	Answers        map[string]string
+
+	// Exchange says whether mailoauth applied the Exchange Online side itself
+	// or left it to the admin, and why.
+	Exchange ExchangeStatus
+	// SendAs are addresses an app-only SMTP product sends as besides its own
+	// mailboxes (which need only FullAccess): they get SendAs in the script.
+	SendAs []string
 
 	Created     []string   // what was created or changed in the tenant, one line each
 	ManualSteps []string   // what the admin still has to do, beyond what export derives
-	TestResults []TestLine // login tests, optional
+	TestResults []TestLine // login tests, optional: the final result
+	// TestAttempts is the whole history of the login test, oldest first:
+	// each attempt's results and the fix applied before the next (e.g. the
+	// demo's app-only failure, the Exchange fix, the test again). When set
+	// the sheet shows it instead of TestResults; the last attempt is the
+	// result.
+	TestAttempts []TestAttempt
+	// StateFile is the setup's state file, for the commands the sheet and the
+	// reminder name; empty = <DefaultOutDir(AppName)>/state.json.
+	StateFile   string
 	GeneratedAt time.Time
+}
+
+// TestAttempt is one run of the login test.
+type TestAttempt struct {
+	At      time.Time // when it ran; zero = not shown
+	Results []TestLine
+	// Fix is what was changed after this attempt, before the next, in one
+	// line (e.g. "Exchange Online: registered the app and granted FullAccess").
+	Fix string
 }
 
 // TestLine is one login test result.
@@ -113,36 +148,8 @@ const (
 	Manifest     = "manifest.json"
 	GenesysProps = "genesys-javamail.properties"
 	GenesysOpts  = "genesys-options.ini"
+	Reminder     = "secret-reminder.ics"
 )
-
-// DefaultOutDir is ./mailoauth-out/<app name slug>.
-func DefaultOutDir(appName string) string {
-	return filepath.Join("mailoauth-out", Slug(appName))
-}
-
-// Slug makes a safe folder or object name from an app name: lowercase
-// letters, digits and single dashes.
-func Slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.TrimRight(b.String(), "-")
-	if len(out) > 60 {
-		out = strings.TrimRight(out[:60], "-")
-	}
-	if out == "" {
-		return "mail-app"
-	}
-	return out
-}
 
 // Write renders the files and writes them into o.OutDir (0700), each
 // atomically; a file the admin changed since the last run is kept unless
@@ -202,27 +209,38 @@ func Render(in Input) ([]Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []struct {
-		name    string
-		content []byte
-		mode    os.FileMode
-		secret  bool
-		when    bool
-	}{
-		{SettingsMD, md, 0o600, true, true},
-		{SettingsHTML, page, 0o600, true, true},
-		{SettingsJSON, js, 0o600, true, true},
-		{DotEnv, v.dotEnv(), 0o600, true, true},
-		{PowerShell, v.powerShell(), 0o644, false, v.needsScript()},
-		{Manifest, man, 0o644, false, true},
-		{GenesysProps, v.genesysProperties(), 0o644, false, v.p.ID == "genesys"},
-		{GenesysOpts, v.genesysOptions(), 0o644, false, v.p.ID == "genesys"},
+	// Files in the order they are listed to the admin; mayHoldSecret marks
+	// the four 0600 files the secret is meant for.
+	type file struct {
+		name          string
+		content       []byte
+		mode          os.FileMode
+		mayHoldSecret bool
 	}
-	for _, s := range steps {
-		if !s.when {
-			continue
+	files := []file{
+		{SettingsMD, md, 0o600, true},
+		{SettingsHTML, page, 0o600, true},
+		{SettingsJSON, js, 0o600, true},
+		{DotEnv, v.dotEnv(), 0o600, true},
+	}
+	if v.needsScript() {
+		ps, err := v.powerShell()
+		if err != nil {
+			return nil, err
 		}
-		if err := add(s.name, s.content, s.mode, s.secret); err != nil {
+		files = append(files, file{PowerShell, ps, 0o644, false})
+	}
+	files = append(files, file{Manifest, man, 0o644, false})
+	if v.hasReminder() {
+		files = append(files, file{Reminder, v.reminder(), 0o644, false})
+	}
+	if v.px.files != nil {
+		for _, f := range v.px.files(v) {
+			files = append(files, file{f.name, f.content, 0o644, false})
+		}
+	}
+	for _, f := range files {
+		if err := add(f.name, f.content, f.mode, f.mayHoldSecret); err != nil {
 			return nil, err
 		}
 	}
@@ -234,6 +252,8 @@ type view struct {
 	in         Input
 	p          product.Profile
 	m          product.Method
+	px         productExport // the product's own part of the export
+	opts       catalog.Options
 	audience   catalog.Audience
 	perms      []catalog.Permission
 	redirects  []string
@@ -243,6 +263,9 @@ type view struct {
 	mailboxes  []string
 	additional []string
 }
+
+// domainRE is a DNS name: labels of letters, digits and hyphens.
+var domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -255,7 +278,11 @@ func newView(in Input) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{in: in, p: p, m: m}
+	px, err := lookupProductExport(p.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{in: in, p: p, m: m, px: px}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -274,33 +301,44 @@ func newView(in Input) (*view, error) {
 	if in.Cloud.AuthorityHost == "" || in.Cloud.GraphURL == "" {
 		bad("Cloud: no endpoints; accepted form: a cloud from cloud.Lookup (global, usgov-high, usgov-dod, china, custom)")
 	}
-	for field, s := range map[string]string{"AppName": in.AppName, "TenantDomain": in.TenantDomain, "Secret": in.Secret,
-		"SecretHint": in.SecretHint, "SecretKeyID": in.SecretKeyID} {
-		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-			bad("%s: contains a line break or control character; accepted form: one line of text", field)
+	// The app name goes into the Exchange script and onto one line of each
+	// sheet: PowerShell's rules for text (pwsh.Check), no control or format
+	// characters, valid UTF-8. Mailboxes likewise, below; domains are plain
+	// DNS names.
+	if err := pwsh.Check(in.AppName); err != nil {
+		bad("AppName: %v", err)
+	}
+	for _, f := range []struct{ name, value string }{{"Secret", in.Secret}, {"SecretHint", in.SecretHint}, {"SecretKeyID", in.SecretKeyID}} {
+		if strings.IndexFunc(f.value, unicode.IsControl) >= 0 {
+			bad("%s: contains a line break or control character; accepted form: one line of text", f.name)
 		}
 	}
 	if strings.TrimSpace(in.AppName) == "" {
 		bad("AppName: empty; accepted form: the app registration's display name")
 	}
-	if in.TenantDomain != "" && strings.ContainsAny(in.TenantDomain, "'\" ") {
-		bad("TenantDomain: %q; accepted form: a domain such as contoso.onmicrosoft.com", in.TenantDomain)
+	for _, f := range []struct{ name, value string }{{"TenantDomain", in.TenantDomain}, {"TenantInitialDomain", in.TenantInitialDomain}} {
+		if f.value != "" && !domainRE.MatchString(f.value) {
+			bad("%s: %q; accepted form: a domain such as contoso.onmicrosoft.com", f.name, f.value)
+		}
 	}
 	if len(in.Protocols) == 0 {
 		bad("Protocols: none; accepted: one or more of the product's protocols")
 	}
-	for _, mb := range in.Mailboxes {
-		if _, err := product.Email("Mailboxes", mb); err != nil {
-			errs = append(errs, err)
+	for _, f := range []struct {
+		field string
+		list  []string
+	}{{"Mailboxes", in.Mailboxes}, {"AdditionalUsers", in.AdditionalUsers}, {"SendAs", in.SendAs}} {
+		field := f.field
+		for _, mb := range f.list {
+			if _, err := product.Email(field, mb); err != nil {
+				errs = append(errs, err)
+			} else if err := pwsh.Check(mb); err != nil {
+				bad("%s: %q %v", field, mb, err)
+			}
 		}
 	}
 	if len(in.Mailboxes) == 0 {
 		bad("Mailboxes: none; accepted form: at least one email address such as helpdesk@contoso.com")
-	}
-	for _, mb := range in.AdditionalUsers {
-		if _, err := product.Email("AdditionalUsers", mb); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	v.audience = in.Audience
 	if v.audience == "" {
@@ -313,7 +351,8 @@ func newView(in Input) (*view, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	derived, err := m.Permissions(in.Protocols)
+	v.opts = catalog.Options{OtherMailboxes: in.OtherMailboxes}
+	derived, err := m.PermissionsWith(in.Protocols, v.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +366,7 @@ func newView(in Input) (*view, error) {
 			return nil, err
 		}
 	}
-	if v.tokens, err = catalog.TokenRequests(in.Cloud, m.Flow, in.Protocols); err != nil {
+	if v.tokens, err = catalog.TokenRequestsWith(in.Cloud, m.Flow, in.Protocols, v.opts); err != nil {
 		return nil, err
 	}
 	v.secretSet = in.Secret != "" && m.NeedsSecret
@@ -406,7 +445,7 @@ func (v *view) deviceCodeEndpoint() string {
 // single-resource scope list; token_requests in settings.json shows the
 // grouped form.
 func (v *view) scopesFor(p catalog.Protocol) []string {
-	t, err := catalog.TokenRequestFor(v.in.Cloud, v.m.Flow, p)
+	t, err := catalog.TokenRequestForWith(v.in.Cloud, v.m.Flow, p, v.opts)
 	if err != nil {
 		return nil // newView already resolved every protocol
 	}

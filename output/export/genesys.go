@@ -9,7 +9,50 @@ import (
 )
 
 // Genesys E-mail Server (genesys-email-server.txt): JavaMail properties and
-// the smtp-client / pop-client options.
+// the smtp-client / pop-client options, on the sheet and in two files of
+// their own.
+
+func init() {
+	registerProduct("genesys", productExport{
+		sections: (*view).genesysSections,
+		manual: func(v *view) []string {
+			return []string{"Set the JavaMail properties (" + GenesysProps + ") and the smtp-client / pop-client options (" + GenesysOpts + ") in E-mail Server's configuration.",
+				"Let E-mail Server reach " + strings.TrimRight(v.in.Cloud.AuthorityHost, "/") + "/ on port 443 through any proxy."}
+		},
+		files: func(v *view) []productFile {
+			return []productFile{{GenesysProps, v.genesysProperties()}, {GenesysOpts, v.genesysOptions()}}
+		},
+	})
+}
+
+func (v *view) genesysSections() []section {
+	app := section{Title: "Azure application values for E-mail Server", Fields: v.ids()}
+	props := section{Title: "E-mail Server: JavaMail properties (" + GenesysProps + ")",
+		Intro: "Set each property to XOAUTH2 for the protocols used; remove a property to turn OAuth 2.0 off."}
+	for _, kv := range v.javaMailProps() {
+		props.Fields = append(props.Fields, field{Name: kv[0], Value: kv[1]})
+	}
+	out := []section{app, props}
+	if v.usesSMTPClient() {
+		sec := section{Title: "E-mail Server: smtp-client section options"}
+		for _, kv := range v.genesysClientOptions(true) {
+			sec.Fields = append(sec.Fields, field{Name: kv[0], Value: kv[1], Note: kv[2]})
+		}
+		out = append(out, sec)
+	}
+	if v.usesPOPClient() {
+		sec := section{Title: "E-mail Server: pop-client section options"}
+		for _, kv := range v.genesysClientOptions(false) {
+			sec.Fields = append(sec.Fields, field{Name: kv[0], Value: kv[1], Note: kv[2]})
+		}
+		out = append(out, sec)
+	}
+	mbx := section{Title: "Mailbox account(s)"}
+	for _, mb := range v.mailboxes {
+		mbx.Fields = append(mbx.Fields, field{Name: "User name", Value: mb, Note: "MFA must be off for this account; its password is entered in E-mail Server, never in mailoauth's files"})
+	}
+	return append(out, mbx, v.serverSection("Mail servers for the chosen protocols"))
+}
 
 // javaMailProps are the properties in the vendor document's order (ews,
 // imap, pop3, smtp). JavaMail reads mail.<protocol>.* for the protocol name

@@ -22,6 +22,7 @@ type settingsDoc struct {
 	Cloud               string                 `json:"cloud"`
 	TenantID            string                 `json:"tenant_id"`
 	TenantDomain        string                 `json:"tenant_domain,omitempty"`
+	TenantInitialDomain string                 `json:"tenant_initial_domain,omitempty"`
 	Audience            string                 `json:"audience"`
 	SignInAudience      string                 `json:"sign_in_audience"`
 	ClientID            string                 `json:"client_id"`
@@ -82,29 +83,30 @@ type permissionDoc struct {
 func (v *view) settingsJSON() ([]byte, error) {
 	in := v.in
 	d := settingsDoc{
-		SchemaVersion:      SchemaVersion,
-		GeneratedAt:        v.generated().Format("2006-01-02T15:04:05Z"),
-		Product:            idName{v.p.ID, v.p.Name},
-		Method:             methodDoc{v.m.ID, string(v.m.Flow), v.m.Label},
-		AppName:            in.AppName,
-		Cloud:              in.Cloud.Name,
-		TenantID:           in.TenantID,
-		TenantDomain:       in.TenantDomain,
-		Audience:           string(v.audience),
-		SignInAudience:     v.audience.SignInAudience(),
-		ClientID:           in.ClientID,
-		AppObjectID:        in.AppObjectID,
-		ServicePrincipalID: in.ServicePrincipalID,
-		PublicClient:       in.PublicClient,
-		RedirectURIs:       nonNil(v.redirects),
-		Authority:          v.authority(),
-		TokenEndpoint:      v.tokenEndpoint(),
-		AuthorizeEndpoint:  v.authorizeEndpoint(),
-		Protocols:          map[string]protocolDoc{},
-		EWSURL:             in.Cloud.EWSURL,
-		GraphURL:           in.Cloud.GraphV1(),
-		Mailboxes:          nonNil(v.mailboxes),
-		AdditionalUsers:    v.additional,
+		SchemaVersion:       SchemaVersion,
+		GeneratedAt:         v.generated().Format("2006-01-02T15:04:05Z"),
+		Product:             idName{v.p.ID, v.p.Name},
+		Method:              methodDoc{v.m.ID, string(v.m.Flow), v.m.Label},
+		AppName:             in.AppName,
+		Cloud:               in.Cloud.Name,
+		TenantID:            in.TenantID,
+		TenantDomain:        in.TenantDomain,
+		TenantInitialDomain: in.TenantInitialDomain,
+		Audience:            string(v.audience),
+		SignInAudience:      v.audience.SignInAudience(),
+		ClientID:            in.ClientID,
+		AppObjectID:         in.AppObjectID,
+		ServicePrincipalID:  in.ServicePrincipalID,
+		PublicClient:        in.PublicClient,
+		RedirectURIs:        nonNil(v.redirects),
+		Authority:           v.authority(),
+		TokenEndpoint:       v.tokenEndpoint(),
+		AuthorizeEndpoint:   v.authorizeEndpoint(),
+		Protocols:           map[string]protocolDoc{},
+		EWSURL:              in.Cloud.EWSURL,
+		GraphURL:            in.Cloud.GraphV1(),
+		Mailboxes:           nonNil(v.mailboxes),
+		AdditionalUsers:     v.additional,
 	}
 	if v.m.NeedsSecret {
 		s := v.secretValue()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 )
 
@@ -30,23 +31,11 @@ func renderMarkdown(s sheet) []byte {
 		if sec.Intro != "" {
 			fmt.Fprintf(&b, "%s\n\n", mdText(sec.Intro))
 		}
-		for _, f := range sec.Fields {
-			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
-			if f.Note != "" {
-				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
-			}
-			b.WriteByte('\n')
-		}
+		writeFields(&b, sec.Fields)
 	}
 	if len(s.Secret) > 0 {
 		b.WriteString("\n## Client secret\n\n")
-		for _, f := range s.Secret {
-			fmt.Fprintf(&b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
-			if f.Note != "" {
-				fmt.Fprintf(&b, " (%s)", mdText(f.Note))
-			}
-			b.WriteByte('\n')
-		}
+		writeFields(&b, s.Secret)
 	}
 	b.WriteString("\n## Still to do by hand\n\n")
 	if len(s.Manual) == 0 {
@@ -67,10 +56,23 @@ func renderMarkdown(s sheet) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(p.Resource.Name), mdCode(p.Value), p.Kind.Label(), mdCode(p.FallbackID))
 	}
 	if len(s.Tests) > 0 {
-		b.WriteString("\n## Login tests\n\n| Protocol | Mailbox | Result | Detail |\n|---|---|---|---|\n")
-		for _, t := range s.Tests {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Protocol.Label(), mdCode(t.Mailbox), result(t.OK), mdText(t.Detail))
+		b.WriteString("\n## Login tests\n")
+		for _, a := range s.Tests {
+			if a.Title != "" {
+				fmt.Fprintf(&b, "\n### %s\n", mdText(a.Title))
+			}
+			b.WriteString("\n| Protocol | Mailbox | Result | Detail |\n|---|---|---|---|\n")
+			for _, t := range a.Lines {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Protocol.Label(), mdCode(t.Mailbox), result(t.OK), mdText(t.Detail))
+			}
+			if a.Fix != "" {
+				fmt.Fprintf(&b, "\nFix applied: %s\n", mdText(a.Fix))
+			}
 		}
+	}
+	if len(s.OtherTenants) > 0 {
+		b.WriteString("\n## Another organisation's tenant\n\nThe app is multitenant: another organisation can use it once its administrator consents.\n\n")
+		writeFields(&b, s.OtherTenants)
 	}
 	if len(s.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
@@ -79,7 +81,7 @@ func renderMarkdown(s sheet) []byte {
 		}
 	}
 	if len(s.Fixes) > 0 {
-		b.WriteString("\n## Corrections to the vendor document\n\n")
+		b.WriteString("\n## Notes on the vendor document\n\n")
 		for _, f := range s.Fixes {
 			fmt.Fprintf(&b, "- %s\n", mdText(f))
 		}
@@ -88,6 +90,17 @@ func renderMarkdown(s sheet) []byte {
 		fmt.Fprintf(&b, "\nVendor document: %s\n", mdText(s.Doc))
 	}
 	return b.Bytes()
+}
+
+// writeFields lists fields as "- **Name:** `value` (note)".
+func writeFields(b *bytes.Buffer, fields []field) {
+	for _, f := range fields {
+		fmt.Fprintf(b, "- **%s:** %s", mdText(f.Name), mdCode(f.Value))
+		if f.Note != "" {
+			fmt.Fprintf(b, " (%s)", mdText(f.Note))
+		}
+		b.WriteByte('\n')
+	}
 }
 
 func result(ok bool) string {
@@ -127,9 +140,37 @@ var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`,
 
 func mdText(s string) string { return mdEscaper.Replace(s) }
 
+// guidInText finds GUIDs in a value or a sentence, so the page can keep
+// each on one line (a GUID broken at its hyphens cannot be copied).
+var guidInText = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+
+// htmlText escapes s and wraps each GUID in <span class="id"> (no line
+// break inside). The result is safe HTML: only the span is markup.
+func htmlText(s string) template.HTML {
+	esc := template.HTMLEscapeString(s)
+	return template.HTML(guidInText.ReplaceAllString(esc, `<span class="id">$0</span>`))
+}
+
+// htmlAddress escapes a mail address and lets it wrap after "@" and "."
+// (<wbr>, no character) when its column is narrow; it never breaks inside
+// a name.
+func htmlAddress(s string) template.HTML {
+	esc := template.HTMLEscapeString(s)
+	esc = strings.ReplaceAll(esc, "@", "@<wbr>")
+	return template.HTML(strings.ReplaceAll(esc, ".", ".<wbr>"))
+}
+
+// The page is laid out for a 1200px screen and for A4 or Letter paper
+// (15 mm margins: 180 mm, about 680 CSS px, of text width). Key/value
+// tables have fixed columns and wrap long values (URLs) inside their cell;
+// the permissions and test tables size their columns to their content, a
+// GUID never breaks (.id), and prose cells wrap anywhere rather than widen
+// the page. TestHTMLLayoutInBrowser checks this in Chromium.
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"inc":    func(i int) int { return i + 1 },
 	"result": result,
+	"text":   htmlText,
+	"addr":   htmlAddress,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -138,53 +179,65 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="robots" content="noindex">
 <title>{{.Title}}</title>
 <style>
-body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#111;margin:2em auto;max-width:60em;padding:0 1em}
+body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#111;margin:2em auto;max-width:72em;padding:0 1.5em;overflow-wrap:break-word}
 h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:1px solid #bbb;margin-top:1.6em}h3{font-size:1.05em;margin-top:1.2em}
 table{border-collapse:collapse;width:100%;margin:.4em 0}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:#f3f3f3;width:32%}code{font:13px/1.3 Consolas,"Liberation Mono",Menlo,monospace;word-break:break-all;white-space:pre-wrap}
+th{background:#f3f3f3;font-weight:600}
+table.kv{table-layout:fixed}table.kv th{width:30%}
+table.grid th{white-space:nowrap}table.grid td.prose{overflow-wrap:anywhere}
+code{font:13px/1.35 Consolas,"Liberation Mono",Menlo,monospace;white-space:pre-wrap}
+.id,.id code{white-space:nowrap}
 .note{color:#555;font-size:.9em}.warn{border-left:4px solid #c60;background:#fff6ea;padding:.4em .8em;margin:.4em 0}
 .secret code{background:#fff3c4}.private{font-weight:bold;color:#a00}.ok{color:#070;font-weight:bold}.failed{color:#a00;font-weight:bold}
-@media print{body{margin:0;max-width:none;font-size:11pt}h2,h3{break-after:avoid}table,tr,.warn{break-inside:avoid}}
+@page{margin:15mm}
+@media print{body{margin:0;padding:0;max-width:none;font-size:10pt}code{font-size:9pt}h2,h3{break-after:avoid}tr,.warn{break-inside:avoid}}
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 {{if .HoldsSecret}}<p class="private">This page holds the client secret: keep it private and destroy printed copies once the values are entered.</p>{{end}}
-<table>{{range .Summary}}<tr><th>{{.Name}}</th><td><code>{{.Value}}</code></td></tr>
+<table class="kv">{{range .Summary}}<tr><th>{{.Name}}</th><td><code>{{text .Value}}</code></td></tr>
 {{end}}</table>
 {{if .Warnings}}<h2>Warnings</h2>
-{{range .Warnings}}<p class="warn">{{.}}</p>
+{{range .Warnings}}<p class="warn">{{text .}}</p>
 {{end}}{{end}}
 <h2>Enter these values, in this order</h2>
 {{range $i, $s := .Sections}}<h3>{{inc $i}}. {{$s.Title}}</h3>
 {{if $s.Intro}}<p>{{$s.Intro}}</p>
-{{end}}<table>{{range $s.Fields}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{.Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
+{{end}}<table class="kv">{{range $s.Fields}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{text .Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
 {{end}}</table>
 {{end}}
 {{if .Secret}}<h2>Client secret</h2>
-<table>{{range .Secret}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{.Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
+<table class="kv">{{range .Secret}}<tr{{if .Secret}} class="secret"{{end}}><th>{{.Name}}</th><td><code>{{text .Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
 {{end}}</table>
 {{end}}
 <h2>Still to do by hand</h2>
-{{if .Manual}}<ol>{{range .Manual}}<li>{{.}}</li>
+{{if .Manual}}<ol>{{range .Manual}}<li>{{text .}}</li>
 {{end}}</ol>{{else}}<p>Nothing.</p>{{end}}
 <h2>Created or changed in the tenant</h2>
-{{if .Created}}<ul>{{range .Created}}<li>{{.}}</li>
+{{if .Created}}<ul>{{range .Created}}<li>{{text .}}</li>
 {{end}}</ul>{{else}}<p>Nothing recorded.</p>{{end}}
 <h2>API permissions (admin consent granted)</h2>
-<table><tr><th>API</th><th>Permission</th><th>Type</th><th>ID</th></tr>
-{{range .Permissions}}<tr><td>{{.Resource.Name}}</td><td><code>{{.Value}}</code></td><td>{{.Kind.Label}}</td><td><code>{{.FallbackID}}</code></td></tr>
+<table class="grid"><tr><th>API</th><th>Permission</th><th>Type</th><th>ID</th></tr>
+{{range .Permissions}}<tr><td>{{.Resource.Name}}</td><td><code>{{.Value}}</code></td><td>{{.Kind.Label}}</td><td class="id"><code>{{.FallbackID}}</code></td></tr>
 {{end}}</table>
 {{if .Tests}}<h2>Login tests</h2>
-<table><tr><th>Protocol</th><th>Mailbox</th><th>Result</th><th>Detail</th></tr>
-{{range .Tests}}<tr><td>{{.Protocol.Label}}</td><td><code>{{.Mailbox}}</code></td><td class="{{if .OK}}ok{{else}}failed{{end}}">{{result .OK}}</td><td>{{.Detail}}</td></tr>
+{{range .Tests}}{{if .Title}}<h3>{{.Title}}</h3>
+{{end}}<table class="grid"><tr><th>Protocol</th><th>Mailbox</th><th>Result</th><th>Detail</th></tr>
+{{range .Lines}}<tr><td>{{.Protocol.Label}}</td><td><code>{{addr .Mailbox}}</code></td><td class="{{if .OK}}ok{{else}}failed{{end}}">{{result .OK}}</td><td class="prose">{{text .Detail}}</td></tr>
+{{end}}</table>
+{{if .Fix}}<p>Fix applied: {{text .Fix}}</p>
+{{end}}{{end}}{{end}}
+{{if .OtherTenants}}<h2>Another organisation's tenant</h2>
+<p>The app is multitenant: another organisation can use it once its administrator consents.</p>
+<table class="kv">{{range .OtherTenants}}<tr><th>{{.Name}}</th><td><code>{{text .Value}}</code>{{if .Note}}<br><span class="note">{{.Note}}</span>{{end}}</td></tr>
 {{end}}</table>
 {{end}}
 {{if .Notes}}<h2>Notes</h2>
-<ul>{{range .Notes}}<li>{{.}}</li>
+<ul>{{range .Notes}}<li>{{text .}}</li>
 {{end}}</ul>{{end}}
-{{if .Fixes}}<h2>Corrections to the vendor document</h2>
-<ul>{{range .Fixes}}<li>{{.}}</li>
+{{if .Fixes}}<h2>Notes on the vendor document</h2>
+<ul>{{range .Fixes}}<li>{{text .}}</li>
 {{end}}</ul>{{end}}
 {{if .Doc}}<p class="note">Vendor document: {{.Doc}}</p>{{end}}
 </body>

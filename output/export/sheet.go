@@ -21,10 +21,22 @@ type sheet struct {
 	Permissions []catalog.Permission
 	Created     []string
 	Manual      []string
-	Tests       []TestLine
-	Notes       []string
-	Fixes       []string
-	Doc         string
+	// Tests are the login test's attempts, oldest first; the last is the
+	// result. One attempt is shown as one table, as it always was.
+	Tests []attempt
+	// OtherTenants is how another organisation consents to a multitenant
+	// app (empty for a single-tenant one).
+	OtherTenants []field
+	Notes        []string
+	Fixes        []string
+	Doc          string
+}
+
+// attempt is one run of the login test on the sheet.
+type attempt struct {
+	Title string // "Attempt 1 of 2 (2026-11-21 19:02 UTC)"; "" when there is only one
+	Lines []TestLine
+	Fix   string // what was fixed before the next attempt
 }
 
 // section is one screen or dialog of the product, in fill-in order.
@@ -56,9 +68,9 @@ func (v *view) sheet() sheet {
 		},
 		Warnings:    v.p.Warnings(v.m, in.Protocols),
 		Permissions: v.perms,
-		Created:     in.Created,
-		Tests:       in.TestResults,
-		Notes:       v.p.Notes,
+		Created:     append(append([]string(nil), in.Created...), in.Exchange.Changes...),
+		Tests:       v.attempts(),
+		Notes:       append(append([]string(nil), v.p.Notes...), v.extraNotes()...),
 	}
 	if in.TenantDomain != "" {
 		s.Summary = append(s.Summary, field{Name: "Tenant domain", Value: in.TenantDomain})
@@ -68,32 +80,21 @@ func (v *view) sheet() sheet {
 		field{Name: "Supported account types", Value: v.audience.Label()},
 		field{Name: "Generated", Value: v.generated().Format("2006-01-02 15:04 UTC")})
 	if len(in.Cloud.Unverified) > 0 {
-		s.Warnings = append(s.Warnings, "Some endpoints of the "+in.Cloud.Name+" cloud are UNVERIFIED by Microsoft sources: "+
-			strings.Join(in.Cloud.Unverified, ", ")+". Check them against your tenant.")
+		s.Warnings = append(s.Warnings, "Microsoft's public documentation does not confirm these endpoints of the "+in.Cloud.Name+
+			" cloud: "+strings.Join(in.Cloud.Unverified, ", ")+". Check them against your tenant before relying on them.")
 	}
-	for _, f := range v.p.Fixes {
+	for _, f := range v.p.FixesFor(v.m, in.Protocols) {
 		s.Fixes = append(s.Fixes, f.String())
 	}
+	s.Fixes = append(s.Fixes, v.p.VendorNotes(v.m, in.Protocols)...)
+	s.OtherTenants = v.otherTenants()
 	if v.p.DocTitle != "" {
 		s.Doc = v.p.DocTitle
 		if v.p.DocURL != "" {
 			s.Doc += " (" + v.p.DocURL + ")"
 		}
 	}
-	switch v.p.ID {
-	case "extraview":
-		s.Sections = v.extraViewSections()
-	case "email-this-issue":
-		s.Sections = v.emailThisIssueSections()
-	case "genesys":
-		s.Sections = v.genesysSections()
-	case "agiloft":
-		s.Sections = v.agiloftSections()
-	case "monitor-erp":
-		s.Sections = v.monitorSections()
-	default:
-		s.Sections = v.genericSections()
-	}
+	s.Sections = v.px.sections(v)
 	if v.m.NeedsSecret {
 		s.HoldsSecret = true
 		s.Secret = []field{
@@ -117,30 +118,91 @@ func (v *view) manualSteps() []string {
 		out = append(out, "Paste the client secret's value where this sheet, settings.json and .env say \""+SecretPlaceholder+
 			"\". Microsoft shows a secret only once; if it is lost, create a new one under Certificates & secrets.")
 	}
-	if v.needsScript() {
-		out = append(out, "Run "+PowerShell+" in PowerShell with the ExchangeOnlineManagement module, signed in as an Exchange administrator. It is safe to run again.")
+	if step := v.scriptStep(); step != "" {
+		out = append(out, step)
 	}
-	switch v.p.ID {
-	case "extraview":
-		out = append(out, "Enter the values in this sheet in ExtraView's Token interface, then sign in there as the EVMail / BatchMail user to get the first token.")
-	case "email-this-issue":
-		out = append(out, "Enter the values in this sheet in the OAuth2 Client Credentials dialog, save, then authorize the mail connection by signing in as the mailbox user.")
-	case "genesys":
-		out = append(out, "Set the JavaMail properties ("+GenesysProps+") and the smtp-client / pop-client options ("+GenesysOpts+") in E-mail Server's configuration.",
-			"Let E-mail Server reach "+strings.TrimRight(v.in.Cloud.AuthorityHost, "/")+"/ on port 443 through any proxy.")
-	case "agiloft":
-		out = append(out, "Enter the Server tab and Account tab values in this sheet for each inbound account that uses Office 365.")
-	case "monitor-erp":
-		out = append(out, "Enter the values for both Monitor ERP screens in this sheet and press Test. A 403 Forbidden right after setup is propagation delay: wait a moment and test again.")
+	if v.px.manual != nil {
+		out = append(out, v.px.manual(v)...)
 	}
 	if v.m.Flow == catalog.ROPC {
 		out = append(out, "Make sure multi-factor authentication is not required (by security defaults, per-user MFA or Conditional Access) for "+
 			strings.Join(v.mailboxes, ", ")+": user name and password sign-in (ROPC) cannot answer MFA.")
 	}
-	if v.m.NeedsSecret && !v.in.SecretExpires.IsZero() {
-		out = append(out, "Set a reminder to renew the client secret before "+v.expiry()+".")
+	if v.hasReminder() {
+		out = append(out, "Import "+Reminder+" into your calendar: it reminds you "+v.reminderLeadTimes()+" before the client secret expires on "+
+			v.expiry()+", with the command that renews it ("+v.rotateCommand()+").")
 	}
 	return append(out, v.in.ManualSteps...)
+}
+
+// scriptStep is the manual step for the Exchange script: none when
+// mailoauth applied every change itself; otherwise run it, and why.
+func (v *view) scriptStep() string {
+	if !v.needsScript() {
+		return ""
+	}
+	ex := v.in.Exchange
+	run := "Run " + PowerShell + " in PowerShell with the ExchangeOnlineManagement module, signed in as an Exchange administrator. It is safe to run again."
+	switch {
+	case ex.applied() && len(ex.Pending) == 0:
+		return ""
+	case ex.applied():
+		return run + " mailoauth applied the rest of the Exchange Online side; still to do: " + strings.Join(ex.Pending, "; ") + "."
+	case ex.Left != "":
+		return run + " It is left to you because " + ex.leftReason() + "."
+	}
+	return run
+}
+
+// attempts are the login test's history: TestAttempts, or TestResults as
+// one attempt.
+func (v *view) attempts() []attempt {
+	in := v.in
+	if len(in.TestAttempts) == 0 {
+		if len(in.TestResults) == 0 {
+			return nil
+		}
+		return []attempt{{Lines: in.TestResults}}
+	}
+	var out []attempt
+	for i, a := range in.TestAttempts {
+		t := attempt{Lines: a.Results, Fix: a.Fix}
+		if len(in.TestAttempts) > 1 {
+			t.Title = fmt.Sprintf("Attempt %d of %d", i+1, len(in.TestAttempts))
+			if !a.At.IsZero() {
+				t.Title += " (" + a.At.UTC().Format("2006-01-02 15:04:05 UTC") + ")"
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// extraNotes are the notes that follow from this setup rather than the
+// product: delegated Graph access to other mailboxes.
+func (v *view) extraNotes() []string {
+	var out []string
+	if v.in.OtherMailboxes && !v.m.Flow.AppOnly() && v.hasGraph() {
+		out = append(out, "The mailboxes are opened over Microsoft Graph by a user other than their owner (for example a shared mailbox): "+
+			"the app has Mail.Read.Shared / Mail.Send.Shared for that, "+v.p.Name+" must address the mailbox itself (/users/<mailbox>/…, not /me), "+
+			"and the signing-in user needs FullAccess (to read) or Send As (to send) on it in Exchange Online.")
+	}
+	return out
+}
+
+// otherTenants: a multitenant app is consented in another organisation's
+// tenant by its administrator, in the browser or with mailoauth.
+func (v *view) otherTenants() []field {
+	if v.audience != catalog.MultiTenant {
+		return nil
+	}
+	host := strings.TrimRight(v.in.Cloud.AuthorityHost, "/")
+	return []field{
+		{Name: "Admin consent URL", Value: host + "/{tenant}/adminconsent?client_id=" + v.in.ClientID,
+			Note: "replace {tenant} with the other organisation's tenant ID or domain (e.g. fabrikam.onmicrosoft.com); an administrator of that organisation opens it, signs in and accepts"},
+		{Name: "Or with mailoauth", Value: "mailoauth setup --tenant {tenant} --app-id " + v.in.ClientID + " --product " + v.p.ID,
+			Note: "signed in as that organisation's administrator: consents this app there, assigns its users and does the Exchange Online part, without registering a new app"},
+	}
 }
 
 func (v *view) ids() []field {
@@ -178,201 +240,6 @@ func (v *view) scopeFields() []field {
 			Note: "one token per resource: " + t.Resource.Name})
 	}
 	return out
-}
-
-func (v *view) extraViewSections() []section {
-	evmail := v.mailboxes[0]
-	batch := evmail
-	if len(v.mailboxes) > 1 {
-		batch = v.mailboxes[1]
-	}
-	tok := section{
-		Title:  "ExtraView: Administration → Advanced → OAuth2 Email Access Tokens (Token interface)",
-		Fields: append(v.ids(), v.secretField("Client Secret")),
-	}
-	tok.Fields = append(tok.Fields, field{Name: "Redirect URI (registered on the Web platform)", Value: first(v.redirects),
-		Note: "already set in Entra ID; ExtraView returns the sign-in here"})
-	mail := section{
-		Title: "ExtraView: email addresses",
-		Fields: []field{
-			{Name: "EVMail (incoming) address", Value: evmail, Note: "signs in and retrieves mail; assigned to the enterprise application"},
-			{Name: "BatchMail (outgoing) address", Value: batch, Note: "authenticates for outgoing mail; assigned to the enterprise application"},
-		},
-	}
-	return []section{tok, mail, v.serverSection("Mail servers for the chosen protocols")}
-}
-
-func (v *view) emailThisIssueSections() []section {
-	creds := section{
-		Title: "Jira: Email This Issue → OAuth2 Client Credentials (Microsoft 365)",
-		Intro: "The app is single tenant, so the authorization and token endpoints are your tenant's own.",
-	}
-	if v.epTenant == "organizations" {
-		creds.Intro = "The app is multitenant, so the authorization and token endpoints are the /organizations ones."
-	}
-	creds.Fields = append(creds.Fields,
-		field{Name: "Callback URL", Value: first(v.redirects), Note: "already registered as the Web redirect URI"},
-		field{Name: "Client ID", Value: v.in.ClientID},
-		v.secretField("Client Secret"),
-		field{Name: "Authorization endpoint", Value: v.authorizeEndpoint()},
-		field{Name: "Token endpoint", Value: v.tokenEndpoint()},
-	)
-	dir := func(p catalog.Protocol, direction string) {
-		if v.has(p) {
-			creds.Fields = append(creds.Fields, field{Name: "Scopes, " + direction + " (" + p.Label() + ")",
-				Value: strings.Join(append(append([]string(nil), v.scopesFor(p)...), "openid"), " ")})
-		}
-	}
-	dir(catalog.IMAP, "incoming")
-	dir(catalog.GraphRead, "incoming")
-	dir(catalog.SMTP, "outgoing")
-	dir(catalog.GraphSend, "outgoing")
-	conn := section{Title: "Email This Issue: mail connection"}
-	for _, mb := range v.mailboxes {
-		conn.Fields = append(conn.Fields, field{Name: "Email address", Value: mb})
-	}
-	srv := v.serverSection("Mail servers for the chosen protocols")
-	conn.Fields = append(conn.Fields, srv.Fields...)
-	return []section{creds, conn}
-}
-
-func (v *view) genesysSections() []section {
-	app := section{Title: "Azure application values for E-mail Server", Fields: v.ids()}
-	props := section{Title: "E-mail Server: JavaMail properties (" + GenesysProps + ")",
-		Intro: "Set each property to XOAUTH2 for the protocols used; remove a property to turn OAuth 2.0 off."}
-	for _, kv := range v.javaMailProps() {
-		props.Fields = append(props.Fields, field{Name: kv[0], Value: kv[1]})
-	}
-	out := []section{app, props}
-	if v.usesSMTPClient() {
-		sec := section{Title: "E-mail Server: smtp-client section options"}
-		for _, kv := range v.genesysClientOptions(true) {
-			sec.Fields = append(sec.Fields, field{Name: kv[0], Value: kv[1], Note: kv[2]})
-		}
-		out = append(out, sec)
-	}
-	if v.usesPOPClient() {
-		sec := section{Title: "E-mail Server: pop-client section options"}
-		for _, kv := range v.genesysClientOptions(false) {
-			sec.Fields = append(sec.Fields, field{Name: kv[0], Value: kv[1], Note: kv[2]})
-		}
-		out = append(out, sec)
-	}
-	mbx := section{Title: "Mailbox account(s)"}
-	for _, mb := range v.mailboxes {
-		mbx.Fields = append(mbx.Fields, field{Name: "User name", Value: mb, Note: "MFA must be off for this account; its password is entered in E-mail Server, never in mailoauth's files"})
-	}
-	return append(out, mbx, v.serverSection("Mail servers for the chosen protocols"))
-}
-
-func (v *view) agiloftSections() []section {
-	ewsHost, ewsPort := v.ewsHostPort()
-	server := section{
-		Title: "Agiloft: Setup → Email and SMS → Configure Inbound Email → (edit or new account) → Server tab",
-		Fields: []field{
-			{Name: "Protocol", Value: "IMAP", Note: "Agiloft's choice for an EWS address"},
-			{Name: "Address", Value: "EWS:" + ewsHost + "/ews/Exchange.asmx"},
-			{Name: "SSL/TLS connection", Value: "enabled"},
-			{Name: "Custom port", Value: ewsPort},
-		},
-	}
-	account := section{
-		Title: "Agiloft: Account tab",
-		Fields: []field{
-			{Name: "Email address", Value: v.mailboxes[0], Note: "the full email address"},
-			{Name: "Password", Value: "(leave empty)"},
-			{Name: "Tenant ID", Value: v.in.TenantID},
-			{Name: "Client ID", Value: v.in.ClientID},
-			v.secretField("Client Secret"),
-		},
-	}
-	extra := append(append([]string(nil), v.mailboxes[1:]...), v.additional...)
-	addl := "(leave empty)"
-	if len(extra) > 0 {
-		addl = strings.Join(extra, "; ")
-	}
-	account.Fields = append(account.Fields, field{Name: "Additional Users", Value: addl, Note: "other mailboxes, separated by semicolons"})
-	return []section{server, account}
-}
-
-func (v *view) monitorSections() []section {
-	clientSecret := v.m.ID == "client-secret"
-	flow := "User name/password"
-	if clientSecret {
-		flow = "Client secret"
-	}
-	host := v.ewsHost()
-	sys := section{
-		Title: "Monitor ERP: System settings → System overall",
-		Fields: []field{
-			{Name: "E-mail method", Value: "Server based, via Microsoft Exchange Online"},
-			{Name: "Server address", Value: host},
-			{Name: "Application (client) ID", Value: v.in.ClientID},
-			{Name: "Directory (tenant) ID", Value: v.in.TenantID},
-			{Name: "Authentication flow", Value: flow},
-		},
-	}
-	if clientSecret {
-		sys.Fields = append(sys.Fields, v.secretField("Client secret"))
-	}
-	sys.Fields = append(sys.Fields, field{Name: "Port", Value: "(optional; leave empty unless your network needs it)"})
-	inc := section{
-		Title: "Monitor ERP: Settings for incoming e-mail",
-		Fields: []field{
-			{Name: "Service", Value: "Exchange Online"},
-			{Name: "URL", Value: host},
-			{Name: "Polling interval", Value: "(your choice, in minutes; the document's example is 60,00)"},
-			{Name: "Application (client) ID", Value: v.in.ClientID},
-			{Name: "Directory (tenant) ID", Value: v.in.TenantID},
-			{Name: "Authentication flow", Value: flow},
-		},
-	}
-	if clientSecret {
-		inc.Fields = append(inc.Fields, v.secretField("Client secret"))
-	}
-	for _, mb := range v.mailboxes {
-		inc.Fields = append(inc.Fields, field{Name: "E-mail account: e-mail address", Value: mb})
-		if !clientSecret {
-			inc.Fields = append(inc.Fields,
-				field{Name: "E-mail account: user name", Value: mb},
-				field{Name: "E-mail account: password", Value: "(the account's password; type it in Monitor ERP)", Note: "mailoauth never writes it"})
-		}
-	}
-	return []section{sys, inc}
-}
-
-func (v *view) genericSections() []section {
-	c := section{Title: "Client settings"}
-	c.Fields = append(c.Fields, v.ids()...)
-	if v.m.NeedsSecret {
-		c.Fields = append(c.Fields, v.secretField("Client secret"))
-	}
-	c.Fields = append(c.Fields,
-		field{Name: "Authority", Value: v.authority()},
-		field{Name: "Token endpoint", Value: v.tokenEndpoint()})
-	switch v.m.Flow {
-	case catalog.AuthCode:
-		c.Fields = append(c.Fields, field{Name: "Authorization endpoint", Value: v.authorizeEndpoint()},
-			field{Name: "Redirect URI", Value: first(v.redirects)})
-	case catalog.DeviceCode:
-		c.Fields = append(c.Fields, field{Name: "Device code endpoint", Value: v.deviceCodeEndpoint()})
-	}
-	public := "No"
-	if v.in.PublicClient {
-		public = "Yes"
-	}
-	c.Fields = append(c.Fields, field{Name: "Grant", Value: v.m.Flow.Label()},
-		field{Name: "Allow public client flows", Value: public, Note: "Authentication → Advanced settings (isFallbackPublicClient)"})
-	c.Fields = append(c.Fields, v.scopeFields()...)
-	user := "the XOAUTH2 user name"
-	if v.m.Flow.AppOnly() {
-		user += "; app-only tokens reach the mailboxes set up by " + PowerShell
-	}
-	srv := v.serverSection("Mail servers")
-	for _, mb := range v.allMailboxes() {
-		srv.Fields = append(srv.Fields, field{Name: "Mailbox", Value: mb, Note: user})
-	}
-	return []section{c, srv}
 }
 
 func first(xs []string) string {

@@ -55,8 +55,14 @@ type Profile struct {
 	EWSAlternative string
 	// Notes are product facts worth a line on the settings sheet.
 	Notes []string
-	// Fixes are corrections to the vendor document.
+	// Fixes are corrections to the vendor document; FixesFor picks those
+	// that apply to a choice of method and protocols.
 	Fixes []Fix
+	// VendorMailScopesUnderGraph: the vendor document adds the delegated
+	// IMAP/POP/SMTP permissions under Microsoft Graph, while Microsoft's own
+	// token requests name Office 365 Exchange Online (the sheet explains that
+	// mailoauth registers them on both).
+	VendorMailScopesUnderGraph bool
 }
 
 // Fix is one correction to a vendor document.
@@ -64,6 +70,10 @@ type Fix struct {
 	Document string // what the vendor document says
 	Correct  string // what is right
 	Why      string
+	// Protocols: the fix applies only when one of these is chosen (none = always).
+	Protocols []catalog.Protocol
+	// Methods: the fix applies only to these method IDs (none = every method).
+	Methods []string
 }
 
 func (f Fix) String() string {
@@ -113,6 +123,10 @@ type Method struct {
 	OrganizationsEndpoints bool
 	// Questions are asked in this order after the method is known.
 	Questions []Question
+	// VendorOmitsOfflineAccess: the vendor document's permission list lacks
+	// offline_access, which mailoauth adds to every delegated method (the
+	// sheet says why).
+	VendorOmitsOfflineAccess bool
 }
 
 // All returns every product profile, the generic one last.
@@ -219,8 +233,16 @@ func (m Method) checkProtocols(ps []catalog.Protocol) error {
 	return nil
 }
 
-// Permissions is what the app registration needs for the chosen protocols.
+// Permissions is what the app registration needs for the chosen protocols
+// when the product opens the signed-in user's own mailbox.
 func (m Method) Permissions(protocols []catalog.Protocol) ([]catalog.Permission, error) {
+	return m.PermissionsWith(protocols, catalog.Options{})
+}
+
+// PermissionsWith is Permissions with options: OtherMailboxes when a
+// delegated product opens a shared mailbox or another user's (over Graph
+// that adds Mail.Read.Shared / Mail.Send.Shared).
+func (m Method) PermissionsWith(protocols []catalog.Protocol, o catalog.Options) ([]catalog.Permission, error) {
 	if err := m.checkProtocols(protocols); err != nil {
 		return nil, err
 	}
@@ -228,7 +250,7 @@ func (m Method) Permissions(protocols []catalog.Protocol) ([]catalog.Permission,
 	for _, p := range protocols {
 		extras = append(extras, m.ExtrasFor[p]...)
 	}
-	return catalog.Permissions(m.Flow, protocols, extras...)
+	return catalog.PermissionsWith(m.Flow, protocols, o, extras...)
 }
 
 // RedirectURIs builds the redirect URIs for the method from the answers.
@@ -301,40 +323,6 @@ func DefaultAppName(p Profile, m Method) string {
 		return fmt.Sprintf("%s (OAuth2, %s)", p.AppStem, m.ID)
 	}
 	return p.AppStem + " (OAuth2)"
-}
-
-// Warnings are the cautions for this product, method and protocol choice:
-// EWS retirement with the product's alternative, ROPC and MFA, and the reach
-// of app-only permissions.
-func (p Profile) Warnings(m Method, protocols []catalog.Protocol) []string {
-	var out []string
-	has := func(x catalog.Protocol) bool {
-		for _, y := range protocols {
-			if y == x {
-				return true
-			}
-		}
-		return false
-	}
-	if has(catalog.EWS) {
-		out = append(out, "EWS in Exchange Online is being retired: Microsoft disables it tenant by tenant from 2026-10-01 "+
-			"(unless EWS is enabled with an allow-list of app IDs) and shuts it off for good on 2027-04-01. "+
-			"These dates come from reports of Microsoft's Exchange Team blog and are UNVERIFIED against the blog itself. "+
-			"Alternative for "+p.Name+": "+p.EWSAlternative)
-	}
-	if m.Flow == catalog.ROPC {
-		out = append(out, "User name and password sign-in (ROPC) cannot do multi-factor authentication: the mailbox account must not "+
-			"be required to use MFA by security defaults or Conditional Access, or sign-in fails with AADSTS50076.")
-	}
-	if m.Flow.AppOnly() && has(catalog.EWS) {
-		out = append(out, "full_access_as_app reaches EVERY mailbox in the tenant. Limit it with RBAC for Applications "+
-			"(optional block in exchange-setup.ps1) and the EWS app allow-list.")
-	}
-	if m.Flow.AppOnly() && (has(catalog.GraphRead) || has(catalog.GraphSend)) {
-		out = append(out, "Graph application mail permissions reach EVERY mailbox in the tenant. Limit them with RBAC for "+
-			"Applications (optional block in exchange-setup.ps1).")
-	}
-	return out
 }
 
 func protocolList(ps []catalog.Protocol) string {

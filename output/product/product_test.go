@@ -35,11 +35,11 @@ func TestPermissionsPerProduct(t *testing.T) {
 	cases := []struct {
 		product, method, protocols, want string
 	}{
-		{"extraview", "", "ews,imap,pop,smtp", g + "offline_access:Scope " + x + "EWS.AccessAsUser.All:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
-		{"email-this-issue", "", "imap,smtp", g + "offline_access:Scope " + g + "openid:Scope " + g + "User.Read:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"extraview", "", "ews,imap,pop,smtp", g + "IMAP.AccessAsUser.All:Scope " + g + "offline_access:Scope " + g + "POP.AccessAsUser.All:Scope " + g + "SMTP.Send:Scope " + x + "EWS.AccessAsUser.All:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"email-this-issue", "", "imap,smtp", g + "IMAP.AccessAsUser.All:Scope " + g + "offline_access:Scope " + g + "openid:Scope " + g + "SMTP.Send:Scope " + g + "User.Read:Scope " + x + "IMAP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
 		{"email-this-issue", "", "graph-read,graph-send", g + "Mail.Read:Scope " + g + "Mail.Send:Scope " + g + "offline_access:Scope " + g + "openid:Scope " + g + "User.Read:Scope"},
-		{"genesys", "", "smtp", g + "offline_access:Scope " + x + "SMTP.Send:Scope"},
-		{"genesys", "", "pop,smtp", g + "offline_access:Scope " + g + "User.Read:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
+		{"genesys", "", "smtp", g + "offline_access:Scope " + g + "SMTP.Send:Scope " + x + "SMTP.Send:Scope"},
+		{"genesys", "", "pop,smtp", g + "offline_access:Scope " + g + "POP.AccessAsUser.All:Scope " + g + "SMTP.Send:Scope " + g + "User.Read:Scope " + x + "POP.AccessAsUser.All:Scope " + x + "SMTP.Send:Scope"},
 		{"agiloft", "", "ews", x + "full_access_as_app:Role"},
 		{"monitor-erp", "user-password", "ews", g + "offline_access:Scope " + x + "EWS.AccessAsUser.All:Scope"},
 		{"monitor-erp", "client-secret", "ews", x + "full_access_as_app:Role"},
@@ -267,7 +267,7 @@ func TestLookupErrors(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	p, m := mustMethod(t, "agiloft", "")
 	w := strings.Join(p.Warnings(m, []catalog.Protocol{catalog.EWS}), "\n")
-	for _, s := range []string{"2027-04-01", "2026-10-01", "UNVERIFIED", "none documented by Agiloft", "EVERY mailbox"} {
+	for _, s := range []string{"2027-04-01", "2026-10-01", "Microsoft has announced", "none documented by Agiloft", "EVERY mailbox"} {
 		if !strings.Contains(w, s) {
 			t.Errorf("agiloft warnings lack %q:\n%s", s, w)
 		}
@@ -276,5 +276,78 @@ func TestWarnings(t *testing.T) {
 	w = strings.Join(p.Warnings(m, []catalog.Protocol{catalog.IMAP}), "\n")
 	if strings.Contains(w, "EWS") || !strings.Contains(w, "AADSTS50076") {
 		t.Errorf("genesys IMAP warnings: %s", w)
+	}
+}
+
+// The review shows only what applies to the choice, each note once, and
+// warnings apart from information.
+func TestReviewNotesOnlyWhatApplies(t *testing.T) {
+	text := func(ns []Note) string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, string(n.Kind)+": "+n.Text)
+		}
+		return strings.Join(out, "\n")
+	}
+	p, m := mustMethod(t, "extraview", "")
+	got := text(p.ReviewNotes(m, []catalog.Protocol{catalog.IMAP, catalog.SMTP}))
+	if strings.Contains(got, "POP.AccessUser.All") {
+		t.Errorf("ExtraView IMAP+SMTP shows the POP correction:\n%s", got)
+	}
+	if !strings.Contains(got, "info: The vendor document adds IMAP.AccessAsUser.All, SMTP.Send under Microsoft Graph") {
+		t.Errorf("ExtraView: no note on the two APIs:\n%s", got)
+	}
+	if got := text(p.ReviewNotes(m, []catalog.Protocol{catalog.POP})); !strings.Contains(got, "POP.AccessUser.All") {
+		t.Errorf("ExtraView POP lacks the POP correction:\n%s", got)
+	}
+	p, m = mustMethod(t, "monitor-erp", "user-password")
+	got = text(p.ReviewNotes(m, []catalog.Protocol{catalog.EWS}))
+	if strings.Contains(got, "ApplicationAccessPolicy") {
+		t.Errorf("Monitor ERP user/password shows the Application Access Policy correction:\n%s", got)
+	}
+	if !strings.Contains(got, "warning: EWS in Exchange Online is being retired") || !strings.Contains(got, "offline_access, which the vendor document does not list") {
+		t.Errorf("Monitor ERP user/password:\n%s", got)
+	}
+	p, m = mustMethod(t, "monitor-erp", "client-secret")
+	if got := text(p.ReviewNotes(m, []catalog.Protocol{catalog.EWS})); !strings.Contains(got, "ApplicationAccessPolicy") || strings.Contains(got, "offline_access") {
+		t.Errorf("Monitor ERP client secret:\n%s", got)
+	}
+	for _, p := range All() {
+		for _, m := range p.Methods {
+			seen := map[string]bool{}
+			for _, n := range p.ReviewNotes(m, m.Protocols) {
+				if seen[n.Text] {
+					t.Errorf("%s/%s: note twice: %s", p.ID, m.ID, n.Text)
+				}
+				seen[n.Text] = true
+				if n.Kind != Warning && n.Kind != Info {
+					t.Errorf("%s/%s: note without a kind: %s", p.ID, m.ID, n.Text)
+				}
+			}
+		}
+	}
+}
+
+// Words for admins: no developer caveats in anything a customer reads.
+func TestNoDeveloperWordsInProfiles(t *testing.T) {
+	bad := []string{"UNVERIFIED", "the document's example", "pick the one configured", "TODO"}
+	for _, p := range All() {
+		for _, m := range p.Methods {
+			var texts []string
+			for _, n := range p.ReviewNotes(m, m.Protocols) {
+				texts = append(texts, n.Text)
+			}
+			for _, q := range m.Questions {
+				texts = append(texts, q.Prompt, q.Help)
+			}
+			texts = append(texts, m.Label, p.EWSAlternative)
+			for _, s := range texts {
+				for _, b := range bad {
+					if strings.Contains(s, b) {
+						t.Errorf("%s/%s: %q in %q", p.ID, m.ID, b, s)
+					}
+				}
+			}
+		}
 	}
 }

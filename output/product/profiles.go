@@ -38,7 +38,7 @@ func extraView() Profile {
 				"these users are assigned to the enterprise application (portal: Enterprise applications → Users and groups)", 2),
 	}
 	return Profile{
-		ID: "extraview", AppStem: "ExtraView mail", Name: "ExtraView", Methods: []Method{m},
+		ID: "extraview", AppStem: "ExtraView mail", Name: "ExtraView", Methods: []Method{m}, VendorMailScopesUnderGraph: true,
 		DocTitle:       "ExtraView: Microsoft Azure Email Configuration",
 		DocURL:         "https://docs.extraview.com/v25/extraview-25/administration-guide-1/advanced-menu-1/oauth2-email-access-tokens-1/microsoft-azure-email-configuration-1/",
 		EWSAlternative: "IMAP for incoming (EVMail) and SMTP for outgoing (BatchMail) mail, which ExtraView supports.",
@@ -47,7 +47,7 @@ func extraView() Profile {
 			"The EVMail and BatchMail users are assigned to the enterprise application (\"Assign users and groups\").",
 		},
 		Fixes: []Fix{
-			{Document: "POP.AccessUser.All", Correct: "POP.AccessAsUser.All", Why: "Microsoft's permission is named POP.AccessAsUser.All."},
+			{Document: "POP.AccessUser.All", Correct: "POP.AccessAsUser.All", Why: "Microsoft's permission is named POP.AccessAsUser.All.", Protocols: []catalog.Protocol{catalog.POP}},
 		},
 	}
 }
@@ -74,13 +74,13 @@ func emailThisIssue() Profile {
 				return v, "", err
 			},
 		},
-		protocolsQuestion(&m, "incoming: imap or graph-read; outgoing: smtp or graph-send (portal: API permissions → Microsoft Graph → Delegated)"),
+		protocolsQuestion(&m, "incoming: imap or graph-read; outgoing: smtp or graph-send (portal: API permissions, delegated; mailoauth registers IMAP and SMTP under both Office 365 Exchange Online and Microsoft Graph)"),
 		audienceQuestion(catalog.SingleTenant, "single = only your organisation (tenant-specific endpoints); multi = any organisation (the /organizations endpoints)"),
 		mailboxesQuestion("Mailbox address(es) Email This Issue will use",
 			"the Microsoft 365 address(es) Email This Issue reads or sends from, used for the login test", 0),
 	}
 	return Profile{
-		ID: "email-this-issue", AppStem: "Email This Issue mail", Name: "Email This Issue for Jira", Methods: []Method{m},
+		ID: "email-this-issue", AppStem: "Email This Issue mail", Name: "Email This Issue for Jira", Methods: []Method{m}, VendorMailScopesUnderGraph: true,
 		DocTitle:       "Email This Issue: Enabling OAuth2 authorization in your Microsoft 365 account",
 		EWSAlternative: "not applicable (Email This Issue does not use EWS).",
 		Notes: []string{
@@ -100,6 +100,8 @@ func genesys() Profile {
 		Platform:        catalog.NoPlatform,
 		PublicClient:    true,
 		DefaultAudience: catalog.MultiTenant,
+		// The document lists User.Read and the protocol permissions only.
+		VendorOmitsOfflineAccess: true,
 	}
 	m.Questions = []Question{
 		protocolsQuestion(&m, "E-mail Server (classic) supports EWS, IMAP, POP3 and SMTP, not Graph (portal: API permissions, delegated)"),
@@ -117,7 +119,7 @@ func genesys() Profile {
 			"IMAP / POP3 must be enabled on the mailbox when used; nothing is needed on the mailbox for EWS.",
 		},
 		Fixes: []Fix{
-			{Document: "POP3.AccessAsUser.All", Correct: "POP.AccessAsUser.All", Why: "Microsoft's permission is named POP.AccessAsUser.All."},
+			{Document: "POP3.AccessAsUser.All", Correct: "POP.AccessAsUser.All", Why: "Microsoft's permission is named POP.AccessAsUser.All.", Protocols: []catalog.Protocol{catalog.POP}},
 			{Document: "XOAuth2", Correct: "XOAUTH2", Why: "The SASL mechanism's name is XOAUTH2; JavaMail compares mechanism names case-insensitively, so either works."},
 		},
 	}
@@ -157,6 +159,8 @@ func monitorERP() Profile {
 		Flow: catalog.ROPC, Protocols: ewsOnly, DefaultProtocols: ewsOnly,
 		Platform: catalog.NoPlatform, PublicClient: true, DefaultAudience: catalog.SingleTenant,
 		Questions: []Question{mailboxes()},
+		// The document's manifest block is Microsoft's EWS delegated one: EWS.AccessAsUser.All only.
+		VendorOmitsOfflineAccess: true,
 	}
 	cs := Method{
 		ID: "client-secret", Label: "Client secret (client credentials, app-only full_access_as_app)",
@@ -175,7 +179,8 @@ func monitorERP() Profile {
 		},
 		Fixes: []Fix{
 			{Document: "Azure AD B2C → App registrations", Correct: "Microsoft Entra ID → App registrations", Why: "App registrations for your own organisation live in Microsoft Entra ID; Azure AD B2C is a separate customer-identity service."},
-			{Document: "New-ApplicationAccessPolicy", Correct: "RBAC for Applications (New-ManagementScope, New-ManagementRoleAssignment)", Why: "Application Access Policies are replaced by RBAC for Applications for new setups."},
+			{Document: "New-ApplicationAccessPolicy", Correct: "RBAC for Applications (New-ManagementScope, New-ManagementRoleAssignment)",
+				Why: "Microsoft no longer supports new Application Access Policies (since August 2025); RBAC for Applications replaces them.", Methods: []string{"client-secret"}},
 		},
 	}
 }
