@@ -764,8 +764,19 @@ func lifetimePolicy(err error) bool {
 
 func (e *applier) round3Ops() []*op {
 	spID := e.reg.SPID
+	ops := e.grantOps(spID)
+	ops = append(ops, e.appRoleOps(spID)...)
+	ops = append(ops, e.userAssignmentOps(spID)...)
+	if o := e.requireAssignmentOp(spID); o != nil {
+		ops = append(ops, o)
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].req.Method < ops[j].req.Method })
+	return ops
+}
+
+// grantOps: delegated consent, one AllPrincipals grant per resource.
+func (e *applier) grantOps(spID string) []*op {
 	var ops []*op
-	// Delegated consent: one AllPrincipals grant per resource.
 	type grantNeed struct {
 		resAppID, resSPID string
 		scopes            []string
@@ -852,7 +863,12 @@ func (e *applier) round3Ops() []*op {
 			},
 		})
 	}
-	// Application permissions: one appRoleAssignment each.
+	return ops
+}
+
+// appRoleOps: application permissions, one appRoleAssignment each.
+func (e *applier) appRoleOps(spID string) []*op {
+	var ops []*op
 	for _, rp := range e.in.Permissions {
 		if rp.Kind != catalog.Application {
 			continue
@@ -889,7 +905,12 @@ func (e *applier) round3Ops() []*op {
 			},
 		})
 	}
-	// Mailbox users.
+	return ops
+}
+
+// userAssignmentOps: the mailbox users, assigned to the enterprise app.
+func (e *applier) userAssignmentOps(spID string) []*op {
+	var ops []*op
 	if e.p.AssignUsers {
 		for _, mb := range e.in.Mailboxes {
 			mb := mb
@@ -923,18 +944,22 @@ func (e *applier) round3Ops() []*op {
 			})
 		}
 	}
-	if e.p.RequireAssignment && e.in.sp != nil && !e.in.sp.AppRoleAssignmentRequired {
-		ops = append(ops, &op{
-			req:  graphapi.Request{Method: "PATCH", Path: "/servicePrincipals/" + spID, Body: map[string]any{"appRoleAssignmentRequired": true}, Change: Change{Action: model.Require, Object: "user assignment for the app"}, Op: explain.OpCreateSP},
-			step: state.StepRequireAssign,
-			after: func(json.RawMessage) error {
-				e.change(model.Update, "service principal", "assignment required")
-				return nil
-			},
-		})
-	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].req.Method < ops[j].req.Method })
 	return ops
+}
+
+// requireAssignmentOp: only assigned users may sign in (an existing SP).
+func (e *applier) requireAssignmentOp(spID string) *op {
+	if !e.p.RequireAssignment || e.in.sp == nil || e.in.sp.AppRoleAssignmentRequired {
+		return nil
+	}
+	return &op{
+		req:  graphapi.Request{Method: "PATCH", Path: "/servicePrincipals/" + spID, Body: map[string]any{"appRoleAssignmentRequired": true}, Change: Change{Action: model.Require, Object: "user assignment for the app"}, Op: explain.OpCreateSP},
+		step: state.StepRequireAssign,
+		after: func(json.RawMessage) error {
+			e.change(model.Update, "service principal", "assignment required")
+			return nil
+		},
+	}
 }
 
 func findAssignment(list []appRoleAssignment, principalID, resourceID, roleID string) *appRoleAssignment {
