@@ -26,7 +26,10 @@ type DryRun struct {
 
 // NewDryRun wraps inner (the live engine, or the demo around it), whose
 // reads and sign-in run for real.
-func NewDryRun(l *Live, inner steps.Engine) *DryRun { return &DryRun{Live: l, inner: inner} }
+func NewDryRun(l *Live, inner steps.Engine) *DryRun {
+	l.dryRun = true
+	return &DryRun{Live: l, inner: inner}
+}
 
 // Result is the planned requests, after Apply returned ErrDryRunDone.
 func (d *DryRun) Result() *provision.DryRunResult { return d.result }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -95,6 +96,8 @@ type Live struct {
 	sendTo string
 	// interactive: see Options.Interactive.
 	interactive bool
+	// dryRun: a --dry-run; nothing local is written either.
+	dryRun bool
 
 	mu      sync.Mutex
 	session *signin.Session
@@ -117,6 +120,19 @@ type Live struct {
 	// locks are the setup folders this run writes into, held until Close:
 	// a second run on the same folder is refused.
 	locks map[string]*safefile.Lock
+	// madeDirs are the folders this run created.
+	madeDirs map[string]bool
+}
+
+// removeIfOnlyLock removes dir when it holds nothing but the lock file.
+func removeIfOnlyLock(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != 1 || ents[0].Name() != safefile.LockName {
+		return
+	}
+	if os.Remove(filepath.Join(dir, safefile.LockName)) == nil {
+		_ = os.Remove(dir)
+	}
 }
 
 // lockFolder takes the setup folder's lock for the rest of the run (once).
@@ -127,6 +143,7 @@ func (e *Live) lockFolder(dir string, progress func(steps.Event)) error {
 	if _, ok := e.locks[dir]; ok {
 		return nil
 	}
+	_, statErr := os.Lstat(dir)
 	l, err := safefile.LockDir(dir)
 	if err != nil {
 		return err
@@ -135,6 +152,12 @@ func (e *Live) lockFolder(dir string, progress func(steps.Event)) error {
 		e.locks = map[string]*safefile.Lock{}
 	}
 	e.locks[dir] = l
+	if errors.Is(statErr, os.ErrNotExist) {
+		if e.madeDirs == nil {
+			e.madeDirs = map[string]bool{}
+		}
+		e.madeDirs[dir] = true
+	}
 	if msg := l.TookOverMessage(); msg != "" && progress != nil {
 		progress(steps.Event{Action: "Setup folder", Detail: msg, Done: true})
 	}
@@ -149,6 +172,11 @@ func (e *Live) Close() error {
 	for dir, l := range e.locks {
 		errs = append(errs, l.Unlock())
 		delete(e.locks, dir)
+		if e.madeDirs[dir] {
+			// A folder this run made for nothing (stopped before any
+			// change): gone again, so a stop leaves no trace.
+			removeIfOnlyLock(dir)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -296,6 +324,14 @@ func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, e
 		p, err := e.plan(d)
 		if err != nil {
 			return nil, err
+		}
+		// From here to the end of the run this run alone may use the
+		// setup's folder: a second run on it is refused before it reads the
+		// state, so two runs never both plan the same app.
+		if !e.dryRun {
+			if err := e.lockFolder(filepath.Dir(e.statePath(d)), nil); err != nil {
+				return nil, err
+			}
 		}
 		st, err := e.stateOf(d)
 		if err != nil {

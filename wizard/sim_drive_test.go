@@ -346,6 +346,7 @@ func TestSimDriveCtrlCBeforeReviewChangesNothing(t *testing.T) {
 	if w := graphWrites(r.s); len(w) != 0 {
 		t.Errorf("Graph write requests before the review's confirmation: %+v\nreview screen:\n%s", w, screen)
 	}
+	r.demo.Close() // as the process's exit does: the run's folder lock goes
 	if ents, _ := os.ReadDir(r.base); len(ents) != 0 {
 		t.Errorf("files written before the review: %v", ents)
 	}
