@@ -19,8 +19,9 @@ import (
 
 // Limits Microsoft documents or that keep a value to one sane line.
 const (
-	// MaxName is the longest app display name: Graph documents 120
-	// characters for an application's displayName.
+	// MaxName is the longest app display name: the Entra portal's limit
+	// (Graph documents none for application.displayName; see
+	// azure/provision.MaxDisplayName), so longer names are refused up front.
 	MaxName = 120
 	// MaxEmail is RFC 5321's limit on a forward path (254 octets).
 	MaxEmail = 254
@@ -37,7 +38,7 @@ const (
 // Error is a refused value.
 type Error struct {
 	Value    string // what was given
-	Problem  string // what is wrong, e.g. "is not an e-mail address"
+	Problem  string // what is wrong, e.g. "is not an email address"
 	Accepted string // the accepted form, e.g. "name@domain, e.g. helpdesk@contoso.com"
 }
 
@@ -158,11 +159,11 @@ func Email(s string) error {
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || at == len(s)-1 {
-		return bad("is not an e-mail address")
+		return bad("is not an email address")
 	}
 	local, domain := s[:at], s[at+1:]
 	if len(local) > MaxLocalPart || !isDotAtom(local) || !IsDomain(domain) {
-		return bad("is not an e-mail address")
+		return bad("is not an email address")
 	}
 	return nil
 }
@@ -272,7 +273,7 @@ func checkURL(s, accepted string, max int, redirect bool) error {
 			return bad("uses http, which Entra ID accepts only for localhost or 127.0.0.1")
 		}
 	default:
-		return bad("must use https")
+		return bad("is not an absolute URL with the https scheme")
 	}
 	if redirect && (u.Fragment != "" || strings.Contains(s, "#")) {
 		return bad("has a #fragment, which a redirect URI may not have")
