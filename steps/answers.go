@@ -246,7 +246,7 @@ func (k KeyInfo) Usage() string {
 	if k.Kind == ListAnswer {
 		u += "; comma-separated"
 	}
-	if d := strings.ReplaceAll(k.Default, "`", ""); d != "" && d != "required" {
+	if d := strings.ReplaceAll(k.Default, "`", ""); d != "" && !strings.HasPrefix(d, "required") {
 		u += " (default: " + d + ")"
 	}
 	return u
