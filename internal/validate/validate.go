@@ -63,7 +63,7 @@ func Quote(s string) string {
 // ---- GUID
 
 // AcceptedGUID is the accepted form of an ID.
-const AcceptedGUID = "8-4-4-4-12 hex digits, e.g. 1b2c3d4e-0000-1111-2222-333344445555"
+const AcceptedGUID = "a GUID (8-4-4-4-12 hex digits, e.g. 1b2c3d4e-0000-1111-2222-333344445555)"
 
 // IsGUID reports whether s is a GUID in its 8-4-4-4-12 form (any case,
 // no braces).
@@ -126,7 +126,7 @@ func IsDomain(s string) bool {
 }
 
 // AcceptedTenant is the accepted form of a tenant.
-const AcceptedTenant = "the tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000) or a verified domain such as contoso.onmicrosoft.com"
+const AcceptedTenant = "00000000-0000-0000-0000-000000000000 or contoso.onmicrosoft.com (the tenant ID, or a domain verified in it)"
 
 // IsTenant reports whether s names a tenant: its ID or one of its domains.
 func IsTenant(s string) bool { return IsGUID(s) || IsDomain(s) }

@@ -19,7 +19,7 @@ func TestGUID(t *testing.T) {
 	for _, s := range []string{"", "123", "{1b2c3d4e-0000-1111-2222-333344445555}", "1b2c3d4e00001111222233334444555555", "1b2c3d4e-0000-1111-2222-33334444555g", " 1b2c3d4e-0000-1111-2222-333344445555"} {
 		err := GUID(s)
 		var ve *Error
-		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "accepted form: 8-4-4-4-12 hex digits") {
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "accepted form: a GUID (8-4-4-4-12 hex digits") {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
