@@ -157,3 +157,29 @@ func TestVersionJSON(t *testing.T) {
 		t.Errorf("version: %q", r.out)
 	}
 }
+
+// TestREADMECommands: README's "Commands" table has a row for every
+// command the binary has.
+func TestREADMECommands(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i := strings.Index(readme, "## Commands")
+	if i < 0 {
+		t.Fatal("README.md has no Commands section")
+	}
+	section := readme[i:]
+	if j := strings.Index(section[3:], "\n## "); j >= 0 {
+		section = section[:j+3]
+	}
+	root := newRootCmd(IO{})
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() && !strings.Contains(section, "`mailoauth "+c.Name()) {
+			t.Errorf("README's Commands table has no row for %s", c.Name())
+		}
+	}
+}
