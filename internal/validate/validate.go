@@ -273,6 +273,9 @@ func checkURL(s, accepted string, max int, redirect bool) error {
 			return bad("uses http, which Entra ID accepts only for localhost or 127.0.0.1")
 		}
 	default:
+		if !redirect {
+			return bad("must use https")
+		}
 		return bad("is not an absolute URL with the https scheme")
 	}
 	if redirect && (u.Fragment != "" || strings.Contains(s, "#")) {
