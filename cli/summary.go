@@ -37,7 +37,7 @@ func writeSummary(w io.Writer, o steps.Outcome) {
 			kept++
 			continue
 		}
-		line := c.Action + " " + c.Object
+		line := string(c.Action) + " " + c.Object // a string or model.Verb
 		if c.Detail != "" {
 			line += " (" + c.Detail + ")"
 		}
