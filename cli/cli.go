@@ -1,7 +1,8 @@
-// Package cli is mailoauth's command line: one file per command, each an
-// options struct filled from flags and a run function that tests call
-// directly (the GitHub CLI's shape). It is the only package that wires the
-// simulated tenant to the tool.
+// Package cli is mailoauth's command line, on cobra as the GitHub CLI is:
+// one file per command, each an options struct filled from flags and a
+// run function that tests call directly (newCmdX takes the run function,
+// so a test can check what the flags filled in without running it). It is
+// the only package that wires the simulated tenant to the tool.
 package cli
 
 import (
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
@@ -59,56 +61,43 @@ var ErrAborted = errors.New("aborted")
 // ErrTestFailed means everything was set up but a login check failed.
 var ErrTestFailed = errors.New("the login test failed")
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string, io IO) error
+func init() {
+	// Started from Explorer (a double-click on mailoauth.exe), run the
+	// wizard in the console Windows opens instead of cobra's "this is a
+	// command-line tool" notice: that is how many admins will start it.
+	cobra.MousetrapHelpText = ""
+	// Commands are listed in the order a first-time admin meets them.
+	cobra.EnableCommandSorting = false
 }
 
-func commands() []command {
-	return []command{
-		{"setup", "run the wizard against your Microsoft 365 tenant (the default command)", runSetup},
-		{"demo", "run the same wizard against a built-in simulated tenant (no Microsoft account needed)", runDemo},
-		{"test", "prove a mailbox login the way the product will log in, from the state file", runTest},
-		{"export", "write the product's settings again from the state file", runExport},
-		{"delete", "remove from the tenant exactly what mailoauth created (from the state file)", runDelete},
-		{"sim", "serve the simulated Microsoft 365 tenant on 127.0.0.1 in the foreground", runSim},
-		{"version", "print the version", runVersion},
-	}
-}
-
-// Version is set at build time with -ldflags "-X github.com/mailoauth/mailoauth/cli.Version=…".
-var Version = "dev"
-
-// Main runs one command and returns the process exit code.
+// Main runs one command and returns the process exit code. With no
+// command, or flags first, the command is setup.
 func Main(ctx context.Context, args []string, io IO) int {
 	if io.Getenv == nil {
 		io.Getenv = os.Getenv
 	}
-	name := "setup"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
+	root := newRootCmd(io)
+	root.SetArgs(withDefaultCommand(args))
+	return exitCode(io, root.ExecuteContext(ctx))
+}
+
+// withDefaultCommand makes setup the command when none is given
+// (`mailoauth`, `mailoauth --answers a.yaml --yes`); `mailoauth --help`
+// stays the list of commands.
+func withDefaultCommand(args []string) []string {
+	if len(args) == 0 {
+		return []string{"setup"}
 	}
-	if name == "help" || name == "--help" || name == "-h" {
-		printUsage(io.Out)
-		return ExitOK
+	if first := args[0]; strings.HasPrefix(first, "-") && first != "-h" && first != "--help" {
+		return append([]string{"setup"}, args...)
 	}
-	for _, c := range commands() {
-		if c.name == name {
-			return exitCode(io, c.run(ctx, args, io))
-		}
-	}
-	fmt.Fprintf(io.Err, "mailoauth: unknown command %q\n\n", name)
-	printUsage(io.Err)
-	return ExitUsage
+	return args
 }
 
 func exitCode(io IO, err error) int {
 	var ue *UsageError
 	switch {
 	case err == nil:
-		return ExitOK
-	case errors.Is(err, errHelpShown):
 		return ExitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(io.Err, "mailoauth: %s\n", ue.Msg)
@@ -124,20 +113,65 @@ func exitCode(io IO, err error) int {
 	return ExitError
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "mailoauth sets up OAuth2 mailbox access in Microsoft 365 for a business product.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: mailoauth [command] [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+// newRootCmd is `mailoauth` with every command under it.
+func newRootCmd(io IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mailoauth",
+		Short: "Set up OAuth2 mailbox access in Microsoft 365 for a business product",
+		Long: "mailoauth sets up OAuth2 mailbox access in Microsoft 365 for a business product (ExtraView, Email This Issue,\n" +
+			"Genesys, Agiloft, Monitor ERP, or any IMAP/POP/SMTP/EWS/Graph client): it registers the Entra ID app after one\n" +
+			"device-code sign-in, proves a real mailbox login the way the product logs in, and writes the product's settings.\n\n" +
+			"With no command, mailoauth runs setup.",
+		Example: "  mailoauth                                   # the wizard on your tenant (same as: mailoauth setup)\n" +
+			"  mailoauth demo                              # the wizard on the built-in simulated tenant\n" +
+			"  mailoauth setup --answers customer.yaml --yes --json > result.json\n" +
+			"  mailoauth test --out mailoauth-out/agiloft-mail-oauth2 --wait 10m",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// `mailoauth setpu --yes` is a misspelt command, not a bad flag.
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
+		Args:               unknownCommand,
+		RunE:               func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'mailoauth <command> --help' for its flags.")
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.SetFlagErrorFunc(flagError)
+	root.SuggestionsMinimumDistance = 2
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.AddCommand(
+		newCmdSetup(io, nil),
+		newCmdDemo(io, nil),
+		newCmdTest(io, nil),
+		newCmdExport(io, nil),
+		newCmdDelete(io, nil),
+		newCmdSim(io, nil),
+		newCmdVersion(io, nil),
+	)
+	return root
 }
 
-func runVersion(_ context.Context, _ []string, io IO) error {
-	fmt.Fprintf(io.Out, "mailoauth %s\n", Version)
-	return nil
+// unknownCommand: `mailoauth frobnicate` names it, suggests the nearest
+// command and lists them all (exit 2).
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return &UsageError{Msg: msg + "\n\n" + commandList(cmd) + "\nRun 'mailoauth --help' for more, 'mailoauth <command> --help' for a command's flags."}
+}
+
+// commandList is the "Commands:" block of a usage error.
+func commandList(root *cobra.Command) string {
+	var b strings.Builder
+	b.WriteString("Commands:\n")
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			fmt.Fprintf(&b, "  %-11s %s\n", c.Name(), c.Short)
+		}
+	}
+	return b.String()
 }

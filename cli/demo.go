@@ -4,13 +4,45 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mailoauth/mailoauth/engine"
 	"github.com/mailoauth/mailoauth/internal/simcloud"
 	"github.com/mailoauth/mailoauth/sim"
 )
 
-func runDemo(ctx context.Context, args []string, io IO) error {
-	o, err := parseSetupFlags("demo", "Run the wizard against a built-in simulated Microsoft 365 tenant (no Microsoft account needed).", args, io, true)
+const demoExamples = `  # The wizard on a simulated tenant: no Microsoft account needed
+  mailoauth demo
+
+  # A demo that runs by itself, for a screen recording or a smoke test
+  mailoauth demo --auto-approve admin@contoso.onmicrosoft.com --no-delay --product agiloft --mailboxes helpdesk@contoso.com --yes`
+
+func newCmdDemo(io IO, runF func(context.Context, *setupOptions) error) *cobra.Command {
+	o := &setupOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the same wizard against a built-in simulated tenant (no Microsoft account needed)",
+		Long: "Run the wizard against a simulated Microsoft 365 tenant started in this process on 127.0.0.1: the same\n" +
+			"sign-in, Graph calls, Exchange Online and mail logins as a real run, with demo users and passwords.",
+		Example: demoExamples,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return demoRun(cmd.Context(), o)
+		},
+	}
+	o.registerCommon(cmd)
+	fs := cmd.Flags()
+	stringFlag(fs, &o.demoAutoApprove, "auto-approve", "USER", "approve every sign-in as USER (a seeded UPN, e.g. "+engine.DemoAdmin+"), for unattended demos", nil)
+	boolFlag(fs, &o.demoNoDelay, "no-delay", false, "no simulated replication delay")
+	return cmd
+}
+
+func demoRun(ctx context.Context, o *setupOptions) error {
+	io := o.IO
+	answers, err := o.checkedAnswers(true)
 	if err != nil {
 		return err
 	}
@@ -34,5 +66,5 @@ func runDemo(ctx context.Context, args []string, io IO) error {
 	fmt.Fprintf(io.Err, "Demo: a simulated Microsoft 365 tenant %q (%s) is running on 127.0.0.1.\n", info.TenantName, info.TenantID)
 	fmt.Fprintf(io.Err, "Sign in as %s (the device-login page opens in your browser, or approve in the terminal).\n", engine.DemoAdmin)
 	fmt.Fprintf(io.Err, "Use the mailbox %s; its demo password is filled in for the login test.\n\n", engine.DemoMailbox)
-	return o.run(ctx, io, c, s)
+	return o.run(ctx, c, s, answers)
 }

@@ -4,30 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pkg/browser"
+	"github.com/spf13/cobra"
+
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/httptrace"
-	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/engine"
-	"github.com/mailoauth/mailoauth/output/product"
 	"github.com/mailoauth/mailoauth/sim"
 	"github.com/mailoauth/mailoauth/steps"
 	"github.com/mailoauth/mailoauth/wizard"
-	"github.com/pkg/browser"
 )
 
 // setupOptions are the flags of `mailoauth setup` (and `demo`).
 type setupOptions struct {
+	IO          IO
 	cloud       cloudFlags
 	tenant      string
 	clientID    string
@@ -51,184 +51,112 @@ type setupOptions struct {
 	// demo only
 	demoAutoApprove string
 	demoNoDelay     bool
-	// answers given as flags; set marks which were given.
+	// flagAnswers are the answers given as flags (steps.Keys).
 	flagAnswers steps.Answers
-	set         map[string]bool
 }
 
-func (o *setupOptions) register(fs *flag.FlagSet, demo bool) {
-	if !demo {
-		o.cloud.register(fs)
-		fs.StringVar(&o.tenant, "tenant", "", "tenant ID or verified domain to sign in to (default: the admin's home tenant)")
-		fs.StringVar(&o.clientID, "client-id", "", "sign-in app's client `ID` (default: Microsoft Graph Command Line Tools, "+signin.DefaultClientID+")")
-		fs.BoolVar(&o.browserOnly, "browser-sign-in", false, "sign in with the browser (loopback redirect + PKCE) instead of a device code")
-	} else {
-		fs.StringVar(&o.demoAutoApprove, "auto-approve", "", "approve every sign-in as `USER` (a seeded UPN, e.g. "+engine.DemoAdmin+"), for unattended demos")
-		fs.BoolVar(&o.demoNoDelay, "no-delay", false, "no simulated replication delay")
+const setupExamples = `  # The wizard on your tenant (the default command)
+  mailoauth
+
+  # A consultant's unattended run: the admin approves one device code, the rest comes from the file
+  mailoauth setup --answers customer.yaml --yes --json > result.json
+
+  # Agiloft, no file: every answers key is also a flag
+  mailoauth setup --product agiloft --mailboxes helpdesk@contoso.com --yes
+
+  # See every Graph request first, change nothing
+  mailoauth setup --answers customer.yaml --dry-run
+
+  # Continue a run that was stopped, from its state file
+  mailoauth setup --resume --state mailoauth-out/agiloft-mail-oauth2/state.json
+
+  # A national cloud
+  mailoauth setup --cloud usgov-high --tenant contoso.onmicrosoft.us`
+
+func newCmdSetup(io IO, runF func(context.Context, *setupOptions) error) *cobra.Command {
+	o := &setupOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Run the wizard against your Microsoft 365 tenant (the default command)",
+		Long: "Set up OAuth2 mailbox access for a product in your Microsoft 365 tenant: sign in with a device code, register\n" +
+			"and configure the Entra ID app, test a real mailbox login and write the product's settings.\n\n" +
+			"In a terminal it is a wizard; with --yes (or without a terminal) it takes every answer from the answers\n" +
+			"file and flags, and refuses a bad or missing one (exit 2) before the device code is requested.",
+		Example: setupExamples,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return setupRun(cmd.Context(), o)
+		},
 	}
-	fs.StringVar(&o.debugHTTP, "debug-http", "", "write every HTTP exchange with Entra ID and Graph as JSON Lines to `FILE` (secrets redacted)")
-	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout (what was created, files, test results; never the secret)")
-	fs.BoolVar(&o.accessible, "accessible", false, "line-by-line prompts for screen readers (no full-screen drawing)")
-	fs.StringVar(&o.answersFile, "answers", "", "answers `FILE` (YAML); see README \"Answers file\"")
-	fs.BoolVar(&o.yes, "yes", false, "run unattended: take the answers and defaults, ask nothing")
-	fs.StringVar(&o.out, "out", "", "output `FOLDER` for the settings and state file (default: mailoauth-out/<app name>)")
-	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted or earlier setup: every answer comes from its state file")
-	fs.StringVar(&o.stateFile, "state", "", "with --resume: the state `FILE` (default: the only one under mailoauth-out/, or --out's)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "sign in and print every Graph request the setup would make, changing nothing")
-	fs.BoolVar(&o.noSecret, "no-secret", false, "write a placeholder instead of the client secret in the exported files")
-	fs.BoolVar(&o.force, "force", false, "overwrite exported files you changed since mailoauth wrote them")
-	fs.BoolVar(&o.openBrowser, "open", false, "open the sign-in page in the browser without asking")
-	fs.BoolVar(&o.removePerms, "remove-unneeded-permissions", false, "drop permissions the existing app has that this product does not need")
-	fs.BoolVar(&o.rotate, "rotate-secret", false, "add a new client secret even when an earlier run added one")
-	fs.StringVar(&o.sendTo, "send-test-to", "", "send a real test message to `ADDRESS` during the login test (SMTP, Graph)")
-	fs.DurationVar(&o.testTimeout, "test-timeout", 20*time.Second, "limit for each network step of the login test")
-	registerAnswerFlags(fs, &o.flagAnswers)
+	o.registerCommon(cmd)
+	fs := cmd.Flags()
+	o.cloud.register(cmd)
+	stringFlag(fs, &o.tenant, "tenant", "TENANT", "tenant ID or verified domain to sign in to (default: the admin's home tenant)", checkTenant)
+	stringFlag(fs, &o.clientID, "client-id", "ID", "sign-in app's client ID (default: Microsoft Graph Command Line Tools, "+signin.DefaultClientID+")", checkClientID)
+	boolFlag(fs, &o.browserOnly, "browser-sign-in", false, "sign in with the browser (loopback redirect + PKCE) instead of a device code")
+	return cmd
 }
 
-// registerAnswerFlags: every answers-file key is also a flag.
-func registerAnswerFlags(fs *flag.FlagSet, a *steps.Answers) {
-	fs.StringVar(&a.Product, "product", "", "product: "+strings.Join(product.IDs(), ", "))
-	fs.StringVar(&a.Method, "method", "", "Monitor ERP: user-password, client-secret; generic: auth-code, ropc, client-credentials, device-code")
-	fs.StringVar(&a.AppName, "app-name", "", "app registration display `NAME` (default from the product)")
-	fs.StringVar(&a.AppID, "app-id", "", "update this existing app (client ID or object ID) instead of finding it by name")
-	fs.StringVar(&a.Audience, "audience", "", "single or multi (tenant)")
-	fs.Func("protocols", "comma-separated: imap, pop, smtp, ews, graph-read, graph-send", func(s string) error {
-		a.Protocols = steps.SplitList(s)
-		return nil
-	})
-	fs.StringVar(&a.ExtraViewURL, "extraview-url", "", "ExtraView instance `URL`, e.g. https://ev.example.com/evj")
-	fs.StringVar(&a.CallbackURL, "callback-url", "", "Email This Issue callback `URL` (from its OAuth2 Client Credentials dialog)")
-	fs.StringVar(&a.RedirectURI, "redirect-uri", "", "redirect `URI` (generic auth-code)")
-	fs.Func("mailboxes", "comma-separated mailbox addresses", func(s string) error {
-		a.Mailboxes = steps.SplitList(s)
-		return nil
-	})
-	fs.Func("additional-users", "comma-separated additional mailbox addresses (Agiloft)", func(s string) error {
-		a.AdditionalUsers = steps.SplitList(s)
-		return nil
-	})
-	fs.Func("secret-months", "client secret lifetime in months, 1 to 24 (default 12)", func(s string) error {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return fmt.Errorf("a whole number of months, 1 to 24")
-		}
-		a.SecretMonths = &n
-		return nil
-	})
-	fs.Func("require-assignment", "true: only assigned users may sign in to the app", func(s string) error {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("true or false")
-		}
-		a.RequireAssignment = &b
-		return nil
-	})
-	fs.Func("test", "true or false: run the mailbox login test (default true)", func(s string) error {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("true or false")
-		}
-		a.Test = &b
-		return nil
-	})
+// registerCommon registers the flags setup and demo share.
+func (o *setupOptions) registerCommon(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	stringFlag(fs, &o.answersFile, "answers", "FILE", "answers file (YAML); see README \"Answers file\"", nil)
+	boolFlag(fs, &o.yes, "yes", false, "run unattended: take the answers and defaults, ask nothing")
+	boolFlag(fs, &o.jsonOut, "json", false, "print the result as JSON on stdout (what was created, files, test results; never the secret)")
+	stringFlag(fs, &o.out, "out", "FOLDER", "output folder for the settings and state file (default: mailoauth-out/<app name>)", nil)
+	boolFlag(fs, &o.resume, "resume", false, "continue an interrupted or earlier setup: every answer comes from its state file")
+	stringFlag(fs, &o.stateFile, "state", "FILE", "with --resume: the state file (default: the only one under mailoauth-out/, or --out's)", nil)
+	boolFlag(fs, &o.dryRun, "dry-run", false, "sign in and print every Graph request the setup would make, changing nothing")
+	stringFlag(fs, &o.debugHTTP, "debug-http", "FILE", "write every HTTP exchange with Entra ID and Graph as JSON Lines to FILE (secrets redacted)", nil)
+	boolFlag(fs, &o.accessible, "accessible", false, "line-by-line prompts for screen readers (no full-screen drawing)")
+	boolFlag(fs, &o.noSecret, "no-secret", false, "write a placeholder instead of the client secret in the exported files")
+	boolFlag(fs, &o.force, "force", false, "overwrite exported files you changed since mailoauth wrote them")
+	boolFlag(fs, &o.openBrowser, "open", false, "open the sign-in page in the browser without asking")
+	boolFlag(fs, &o.removePerms, "remove-unneeded-permissions", false, "drop permissions the existing app has that this product does not need")
+	boolFlag(fs, &o.rotate, "rotate-secret", false, "add a new client secret even when an earlier run added one")
+	stringFlag(fs, &o.sendTo, "send-test-to", "ADDRESS", "send a real test message to ADDRESS during the login test (SMTP, Graph)", checkAddress)
+	durationFlag(fs, &o.testTimeout, "test-timeout", 20*time.Second, "limit for each network step of the login test")
+	registerAnswerFlags(cmd, &o.flagAnswers)
 }
 
-// answers merges the answers file and the flags (flags win).
-func (o *setupOptions) answers(io IO) (steps.Answers, error) {
-	var a steps.Answers
-	if o.resume {
-		var err error
-		if a, err = o.resumeAnswers(); err != nil {
-			return a, err
-		}
-	}
-	if o.answersFile != "" {
-		data, err := os.ReadFile(o.answersFile)
-		if err != nil {
-			return a, usagef("--answers: %v", err)
-		}
-		fileAnswers, err := steps.ParseAnswers(data)
-		if err != nil {
-			return a, usagef("--answers %s: %v", o.answersFile, err)
-		}
-		if o.resume {
-			return a, usagef("--resume takes its answers from the state file; leave out --answers (flags still override)")
-		}
-		a = fileAnswers
-	}
-	f := o.flagAnswers
-	for _, m := range []struct {
-		flag string
-		dst  *string
-		src  string
-	}{{"product", &a.Product, f.Product}, {"method", &a.Method, f.Method}, {"app-name", &a.AppName, f.AppName},
-		{"app-id", &a.AppID, f.AppID}, {"audience", &a.Audience, f.Audience}, {"extraview-url", &a.ExtraViewURL, f.ExtraViewURL},
-		{"callback-url", &a.CallbackURL, f.CallbackURL}, {"redirect-uri", &a.RedirectURI, f.RedirectURI}} {
-		if o.set[m.flag] {
-			*m.dst = m.src
-		}
-	}
-	if o.set["protocols"] {
-		a.Protocols = f.Protocols
-	}
-	if o.set["mailboxes"] {
-		a.Mailboxes = f.Mailboxes
-	}
-	if o.set["additional-users"] {
-		a.AdditionalUsers = f.AdditionalUsers
-	}
-	if o.set["secret-months"] {
-		a.SecretMonths = f.SecretMonths
-	}
-	if o.set["require-assignment"] {
-		a.RequireAssignment = f.RequireAssignment
-	}
-	if o.set["test"] {
-		a.Test = f.Test
-	}
-	// The ROPC test password is best given through the environment, where
-	// it does not land in shell history or an answers file.
-	if pw := io.Getenv("MAILOAUTH_TEST_PASSWORD"); pw != "" && a.TestPassword == "" {
-		a.TestPassword = pw
-	}
-	return a, nil
-}
-
-func parseSetupFlags(name, summary string, args []string, io IO, demo bool) (*setupOptions, error) {
-	o := &setupOptions{set: map[string]bool{}}
-	fs := newFlagSet(name, summary, io)
-	o.register(fs, demo)
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, nil
-}
-
-func runSetup(ctx context.Context, args []string, io IO) error {
-	o, err := parseSetupFlags("setup", "Set up OAuth2 mailbox access for a product in your Microsoft 365 tenant.", args, io, false)
-	if err != nil {
-		return err
-	}
+func setupRun(ctx context.Context, o *setupOptions) error {
 	c, err := o.cloud.cloud()
 	if err != nil {
 		return err
 	}
-	if o.tenant != "" && !provision.ValidTenant(o.tenant) {
-		return usagef("--tenant: %q is not a tenant ID (GUID) or domain; accepted form: 00000000-0000-0000-0000-000000000000 or contoso.onmicrosoft.com", o.tenant)
-	}
-	if o.clientID != "" && !provision.IsGUID(o.clientID) {
-		return usagef("--client-id: %q is not an application (client) ID; accepted form: a GUID", o.clientID)
-	}
-	return o.run(ctx, io, c, nil)
-}
-
-// run is setup's body, shared with demo (which passes its simulated tenant).
-func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant *sim.Server) error {
-	answers, err := o.answers(io)
+	answers, err := o.checkedAnswers(false)
 	if err != nil {
 		return err
 	}
+	return o.run(ctx, c, nil, answers)
+}
+
+func (o *setupOptions) unattended() bool { return o.yes || !o.IO.Interactive }
+
+// checkedAnswers merges every answer and runs the one validation pass over
+// them, before anything is written or sent: a bad or missing answer exits
+// 2 with zero requests.
+func (o *setupOptions) checkedAnswers(demo bool) (steps.Answers, error) {
+	answers, err := o.answers()
+	if err != nil {
+		return answers, err
+	}
+	if o.dryRun {
+		f := false
+		answers.Test = &f // nothing is made, so nothing is tested
+	}
+	return answers, precheck(answers, o.unattended(), demo)
+}
+
+// run is setup's body, shared with demo (which passes its simulated tenant).
+func (o *setupOptions) run(ctx context.Context, c cloud.Cloud, simTenant *sim.Server, answers steps.Answers) error {
+	io := o.IO
+	unattended := o.unattended()
+	var err error
 	var tracer *httptrace.Tracer
 	if o.debugHTTP != "" {
 		if tracer, err = httptrace.Open(o.debugHTTP); err != nil {
@@ -275,11 +203,8 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 	if o.dryRun {
 		dry = engine.NewDryRun(live, eng)
 		eng = dry
-		f := false
-		answers.Test = &f
 	}
 
-	unattended := o.yes || !io.Interactive
 	var outcome steps.Outcome
 	if unattended {
 		outcome, err = steps.RunUnattended(ctx, answers, eng, io.Err)
@@ -294,10 +219,12 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 	if dry != nil && errors.Is(err, engine.ErrDryRunDone) {
 		return printJSONOrText(io, o.jsonOut, dry.Result(), dry.Text())
 	}
+	if unattended {
+		writeSummary(io.Err, outcome)
+	}
 	if err != nil {
-		var missing *steps.MissingError
-		if errors.As(err, &missing) {
-			return &UsageError{Msg: err.Error()}
+		if uerr := answerError(err); uerr != nil {
+			return uerr
 		}
 		if errors.Is(err, wizard.ErrAborted) {
 			return ErrAborted
@@ -316,6 +243,88 @@ func (o *setupOptions) run(ctx context.Context, io IO, c cloud.Cloud, simTenant 
 		return ErrTestFailed
 	}
 	return nil
+}
+
+// precheck is the validation pass before anything is sent: the wizard's
+// (every answer given ahead is valid) or the unattended run's (and none it
+// needs is missing). The demo plays the mailbox user and fills in its
+// password itself (engine.Demo.Prepare), so it is not asked for here.
+func precheck(a steps.Answers, unattended, demo bool) error {
+	if !unattended {
+		return answerError(steps.CheckAnswers(a))
+	}
+	if demo && a.TestPassword == "" {
+		a.TestPassword = "(filled in by the demo)"
+	}
+	return answerError(steps.Precheck(a))
+}
+
+// answerError makes a refused or missing answer a usage error (exit 2).
+func answerError(err error) error {
+	var missing *steps.MissingError
+	var invalid *steps.InvalidError
+	if errors.As(err, &missing) || errors.As(err, &invalid) {
+		return &UsageError{Msg: err.Error()}
+	}
+	return err
+}
+
+// answers merges, lowest first: the resumed state's answers, the answers
+// file, the environment (for keys given that way), the flags.
+func (o *setupOptions) answers() (steps.Answers, error) {
+	var a steps.Answers
+	if o.resume {
+		var err error
+		if a, err = o.resumeAnswers(); err != nil {
+			return a, err
+		}
+	}
+	if o.answersFile != "" {
+		if o.resume {
+			return a, usagef("--resume takes its answers from the state file; leave out --answers (flags still override)")
+		}
+		data, err := readAnswersFile(o.answersFile)
+		if err != nil {
+			return a, err
+		}
+		if a, err = steps.ParseAnswers(data); err != nil {
+			return a, usagef("--answers %s: %v", o.answersFile, err)
+		}
+	}
+	// A key given through the environment (the ROPC test password: not in
+	// shell history, not in a file) fills in what the file left empty.
+	for _, k := range steps.Keys {
+		if k.Env == "" {
+			continue
+		}
+		if v := o.IO.Getenv(k.Env); v != "" {
+			if _, given := a.Get(k.Key); !given {
+				if err := k.Parse(&a, v); err != nil {
+					return a, usagef("%s: %v", k.Env, err)
+				}
+			}
+		}
+	}
+	a.Merge(o.flagAnswers)
+	return a, nil
+}
+
+// readAnswersFile reads at most steps.MaxAnswersFile bytes: a 300 MB file
+// is refused, not read.
+func readAnswersFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--answers: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, steps.MaxAnswersFile+1))
+	if err != nil {
+		return nil, usagef("--answers: %v", err)
+	}
+	if len(data) > steps.MaxAnswersFile {
+		return nil, usagef("--answers %s: larger than 1 MiB; accepted: an answers file of at most 1 MiB (README \"Answers file\")", path)
+	}
+	return data, nil
 }
 
 func writeJSON(io IO, v any) error {
@@ -355,7 +364,8 @@ func checkOutDir(dir string) error {
 }
 
 // resumeAnswers rebuilds the answers of an earlier run from its state file,
-// and points --out at that run's folder.
+// and points --out at that run's folder. They go through the same checks
+// as any other answer.
 func (o *setupOptions) resumeAnswers() (steps.Answers, error) {
 	var a steps.Answers
 	path := o.stateFile
@@ -380,20 +390,44 @@ func (o *setupOptions) resumeAnswers() (steps.Answers, error) {
 	if st.Setup == nil {
 		return a, usagef("--resume: %s has no setup record; run mailoauth setup with the same app name instead", path)
 	}
-	a.Product, a.Method, a.AppName, a.AppID, a.Audience = st.Product, st.Setup.Method, st.Plan.DisplayName, st.ClientID, st.Plan.Audience
-	a.Protocols = steps.List(st.Plan.Protocols)
-	a.Mailboxes, a.AdditionalUsers = steps.List(st.Setup.Mailboxes), steps.List(st.Setup.AdditionalUsers)
+	fromState := func(key, value string) error {
+		if value == "" {
+			return nil
+		}
+		if err := a.Set(key, value); err != nil {
+			return usagef("--resume: state file %s: %v", path, err)
+		}
+		return nil
+	}
+	for _, kv := range [][2]string{
+		{"product", st.Product}, {"method", st.Setup.Method}, {"app_name", st.Plan.DisplayName}, {"app_id", st.ClientID},
+		{"audience", st.Plan.Audience}, {"protocols", strings.Join(st.Plan.Protocols, ",")},
+		{"mailboxes", strings.Join(st.Setup.Mailboxes, ",")}, {"additional_users", strings.Join(st.Setup.AdditionalUsers, ",")},
+	} {
+		if err := fromState(kv[0], kv[1]); err != nil {
+			return a, err
+		}
+	}
 	for k, v := range st.Setup.Answers {
-		if err := a.Set(k, v); err != nil {
-			return a, fmt.Errorf("state file %s: %v", path, err)
+		if err := fromState(k, v); err != nil {
+			return a, err
 		}
 	}
 	if st.Setup.SecretMonths > 0 {
 		n := st.Setup.SecretMonths
 		a.SecretMonths = &n
 	}
-	req := st.Setup.RequireAssignment
-	a.RequireAssignment = &req
+	if st.Setup.RequireAssignment {
+		// Recorded only when true: a product that assigns no users has
+		// nothing to say here.
+		req := true
+		a.RequireAssignment = &req
+	}
+	// The state file's answers pass the same checks as typed ones; a
+	// refusal names the file, since no one typed the value.
+	if err := steps.CheckAnswers(a); err != nil {
+		return a, usagef("--resume: state file %s: %v", path, err)
+	}
 	if o.out == "" {
 		o.out = filepath.Dir(path)
 	}

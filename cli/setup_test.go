@@ -67,6 +67,15 @@ func TestSetupJSONAndDebugHTTP(t *testing.T) {
 	if secret == "" || strings.HasPrefix(secret, "<") {
 		t.Fatalf("settings.json has no secret: %q", secret)
 	}
+	// The unattended run ends with a short summary on stderr: what was
+	// made, the test, the files and where the secret is (not its value).
+	summary := r.err[strings.LastIndex(r.err, "\nSummary:"):]
+	for _, w := range []string{"Created app registration", o.Result.AppID, "Changed: create app registration", "Login test: 1 of 1 logins worked",
+		"Files in " + out + ": settings.md", "Client secret: in " + filepath.Join(out, "settings."), "Still to do: "} {
+		if !strings.Contains(summary, w) {
+			t.Errorf("the summary lacks %q:\n%s", w, summary)
+		}
+	}
 	if strings.Contains(r.out, secret) || strings.Contains(r.err, secret) {
 		t.Error("the client secret was printed")
 	}

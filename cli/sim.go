@@ -8,33 +8,58 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mailoauth/mailoauth/sim"
 )
 
 // simOptions are `mailoauth sim`'s flags.
 type simOptions struct {
+	IO          IO
 	InfoFile    string
 	AutoApprove string
 	Delays      bool
+	Latency     time.Duration
 	Verbose     bool
 }
 
-func runSim(ctx context.Context, args []string, io IO) error {
-	var o simOptions
-	fs := newFlagSet("sim", "Serve the simulated Microsoft 365 tenant on 127.0.0.1 until Ctrl-C.", io)
-	fs.StringVar(&o.InfoFile, "info", "", "write the endpoints, CA path and seeded users as JSON to `FILE`")
-	fs.StringVar(&o.AutoApprove, "auto-approve", "", "approve every device-code and browser sign-in as `USER` (a seeded UPN)")
-	fs.BoolVar(&o.Delays, "delays", false, "simulate a few seconds of Entra replication delay, as the demo does")
-	fs.BoolVar(&o.Verbose, "verbose", false, "log every request to stderr (never tokens or secrets)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+const simExamples = `  # Serve the simulated tenant, and in another terminal point a setup at it (it prints the exact flags)
+  mailoauth sim --info sim.json --auto-approve admin@contoso.onmicrosoft.com
+
+  # A slower, more realistic tenant for a demo or a benchmark: 40 ms per request, replication delays
+  mailoauth sim --latency 40ms --delays`
+
+func newCmdSim(io IO, runF func(context.Context, *simOptions) error) *cobra.Command {
+	o := &simOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve the simulated Microsoft 365 tenant on 127.0.0.1 in the foreground",
+		Long: "Serve the simulated Microsoft 365 tenant (identity platform, Graph, Exchange Online's IMAP, POP3, SMTP and EWS)\n" +
+			"on 127.0.0.1 until Ctrl-C, and print the flags that point mailoauth at it.",
+		Example: simExamples,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return serveSim(cmd.Context(), o)
+		},
 	}
-	return serveSim(ctx, o, io)
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	stringFlag(fs, &o.InfoFile, "info", "FILE", "write the endpoints, CA path and seeded users as JSON to FILE", nil)
+	stringFlag(fs, &o.AutoApprove, "auto-approve", "USER", "approve every device-code and browser sign-in as USER (a seeded UPN)", nil)
+	boolFlag(fs, &o.Delays, "delays", false, "simulate a few seconds of Entra replication delay, as the demo does")
+	durationFlag(fs, &o.Latency, "latency", 0, "add DURATION to every HTTP request (demos, benchmarks), e.g. 40ms")
+	boolFlag(fs, &o.Verbose, "verbose", false, "log every request to stderr (never tokens or secrets)")
+	return cmd
 }
 
-func serveSim(ctx context.Context, o simOptions, io IO) error {
-	opts := sim.Options{AutoApprove: o.AutoApprove}
+func serveSim(ctx context.Context, o *simOptions) error {
+	io := o.IO
+	opts := sim.Options{AutoApprove: o.AutoApprove, Latency: o.Latency}
 	if o.Delays {
 		opts.Delays = sim.DemoDelays()
 	}
@@ -67,7 +92,7 @@ func serveSim(ctx context.Context, o simOptions, io IO) error {
 	return nil
 }
 
-func printSimInfo(io IO, info sim.Info, o simOptions) {
+func printSimInfo(io IO, info sim.Info, o *simOptions) {
 	w := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "Simulated Microsoft 365 tenant %q is running (Ctrl-C stops it).\n\n", info.TenantName)
 	fmt.Fprintf(w, "Tenant ID\t%s\n", info.TenantID)
@@ -85,6 +110,9 @@ func printSimInfo(io IO, info sim.Info, o simOptions) {
 	}
 	if o.AutoApprove != "" {
 		fmt.Fprintf(w, "Auto-approve\tevery sign-in as %s\n", o.AutoApprove)
+	}
+	if o.Latency > 0 {
+		fmt.Fprintf(w, "Latency\t%s added to every HTTP request\n", o.Latency)
 	}
 	fmt.Fprintf(w, "\nSeeded users (their demo passwords are in the --info file):\n")
 	for _, u := range info.Users {

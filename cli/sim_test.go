@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +114,53 @@ func TestSimCommand(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", info["imap"].(string), 2*time.Second); err == nil {
 		c.Close()
 		t.Error("the IMAP port still accepts connections after stop")
+	}
+}
+
+// TestSimLatency: `mailoauth sim --latency` adds the delay to every HTTP
+// request (demos and benchmarks of a slower, more realistic tenant).
+func TestSimLatency(t *testing.T) {
+	t.Parallel()
+	infoFile := filepath.Join(t.TempDir(), "sim.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"sim", "--info", infoFile, "--latency", "300ms"}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: env{}.get})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Use it: mailoauth setup") {
+		if time.Now().After(deadline) {
+			t.Fatalf("sim did not start:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "300ms added to every HTTP request") {
+		t.Errorf("the latency is not shown:\n%s", out.String())
+	}
+	var info struct {
+		AuthorityHost string `json:"authority_host"`
+		TenantID      string `json:"tenant_id"`
+		CA            string `json:"ca_cert_file"`
+	}
+	if err := json.Unmarshal(mustRead(t, infoFile), &info); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(mustRead(t, info.CA))
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	start := time.Now()
+	resp, err := hc.Get(info.AuthorityHost + "/" + info.TenantID + "/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("a request took %v, under the 300ms latency", took)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit %d", code)
 	}
 }

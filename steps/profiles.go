@@ -93,38 +93,3 @@ func choiceLabel(key, v string) string {
 	}
 	return v
 }
-
-// Precheck finds, before anything happens (the sign-in included), an answer
-// an unattended run lacks and that has no default: the product, the
-// method of a product that has several, and the product's required
-// questions (ExtraView URL, callback URL, mailboxes, ...). The steps check
-// every answer again, with the tenant's help, as they go; this only spares
-// an administrator a device-code sign-in that could not lead anywhere.
-func Precheck(a Answers) error {
-	if a.Product == "" {
-		return &MissingError{Key: "product", Help: "one of " + strings.Join(product.IDs(), ", ")}
-	}
-	p, ok := lookupProduct(a.Product)
-	if !ok {
-		return nil // the product step names the accepted values
-	}
-	if a.Method == "" && len(p.Methods) > 1 {
-		if q, ok := p.MethodQuestion(); ok {
-			return &MissingError{Key: "method", Help: q.Help}
-		}
-		return &MissingError{Key: "method"}
-	}
-	m, err := p.Method(a.Method)
-	if err != nil {
-		return nil
-	}
-	for _, q := range m.Questions {
-		if q.Optional || q.Default != "" || q.Key == "" {
-			continue
-		}
-		if v, ok := a.Get(q.Key); !ok || strings.TrimSpace(v) == "" {
-			return &MissingError{Key: q.Key, Help: q.Help}
-		}
-	}
-	return nil
-}

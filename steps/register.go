@@ -3,10 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/internal/validate"
 )
 
 // newApp is the update choice's value for "create another app".
@@ -216,32 +216,12 @@ func appIDs(apps []ExistingApp) string {
 	return strings.Join(ids, ", ")
 }
 
-// ValidateAppName accepts 1..120 printable characters.
-func ValidateAppName(v string) error {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return fmt.Errorf("enter a name, e.g. \"ExtraView mail\"")
-	}
-	if len([]rune(v)) > 120 {
-		return fmt.Errorf("at most 120 characters")
-	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("control characters are not accepted")
-		}
-	}
-	return nil
-}
-
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// ValidateAppName accepts what provisioning accepts as a display name
+// (internal/validate: 1 to 120 characters, nothing invisible).
+func ValidateAppName(v string) error { return validate.AppName(v) }
 
 // ValidateGUID accepts an ID like 00000000-0000-0000-0000-000000000000.
-func ValidateGUID(v string) error {
-	if !guidRE.MatchString(strings.TrimSpace(v)) {
-		return fmt.Errorf("%q is not an ID; accepted form: 8-4-4-4-12 hex digits, e.g. 1b2c3d4e-0000-1111-2222-333344445555", v)
-	}
-	return nil
-}
+func ValidateGUID(v string) error { return validate.GUID(strings.TrimSpace(v)) }
 
 func validateOptionalGUID(v string) error {
 	if strings.TrimSpace(v) == "" {

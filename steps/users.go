@@ -3,9 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
+
+	"github.com/mailoauth/mailoauth/internal/validate"
 )
 
 // users: the mailboxes the product uses, checked against the tenant, and
@@ -106,26 +107,14 @@ func usersPage(s *State) []Question {
 }
 
 // ValidateAddresses accepts one or more e-mail addresses separated by
-// commas, semicolons or spaces.
+// commas, semicolons or spaces (internal/validate's rule, as provisioning).
 func ValidateAddresses(v string) error {
-	items := SplitList(v)
-	if len(items) == 0 {
+	list, err := validate.EmailList(v)
+	if err == nil && len(list) == 0 {
 		return fmt.Errorf("enter at least one address, e.g. helpdesk@contoso.com")
 	}
-	for _, it := range items {
-		if err := ValidateAddress(it); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // ValidateAddress accepts a bare address like name@example.com.
-func ValidateAddress(v string) error {
-	a, err := mail.ParseAddress(v)
-	at := strings.LastIndexByte(v, '@')
-	if err != nil || a.Address != v || at < 1 || !strings.Contains(v[at+1:], ".") || strings.HasSuffix(v, ".") {
-		return fmt.Errorf("%q is not an e-mail address; accepted form: name@example.com", v)
-	}
-	return nil
-}
+func ValidateAddress(v string) error { return validate.Email(v) }

@@ -8,16 +8,15 @@
 package provision
 
 import (
+	"errors"
 	"fmt"
-	"net/mail"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/internal/validate"
 )
 
 // MaxDisplayName is the longest app display name accepted. Graph documents
@@ -97,48 +96,6 @@ func (e *ValidationError) Error() string {
 	return "invalid plan: " + strings.Join(parts, "; ")
 }
 
-var (
-	guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	// A DNS name of two or more labels whose last label (the TLD) starts with a letter.
-	domainRE = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-)
-
-// IsGUID reports whether s is a GUID.
-func IsGUID(s string) bool { return guidRE.MatchString(s) }
-
-// ValidTenant accepts a GUID or a DNS domain name.
-func ValidTenant(s string) bool {
-	s = strings.TrimSpace(s)
-	return IsGUID(s) || (len(s) <= 253 && domainRE.MatchString(s) && !strings.Contains(s, ".."))
-}
-
-// ValidEmail accepts a bare address local@domain with a DNS domain.
-func ValidEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndex(s, "@")
-	return at > 0 && domainRE.MatchString(s[at+1:])
-}
-
-// ValidRedirectURI accepts an absolute https URI, or http on localhost /
-// 127.0.0.1 (loopback redirects of desktop apps), without a fragment.
-func ValidRedirectURI(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Fragment != "" || strings.ContainsAny(s, " \t\r\n") {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		h := u.Hostname()
-		return h == "localhost" || h == "127.0.0.1"
-	}
-	return false
-}
-
 // Validate refuses bad input before any request is sent, naming each bad
 // field and the accepted form.
 func (p *Plan) Validate() error {
@@ -151,12 +108,9 @@ func (p *Plan) Validate() error {
 	} else if !ValidTenant(p.Tenant) {
 		add("tenant", p.Tenant, "is neither a GUID nor a domain name", "the tenant ID (a GUID) or a verified domain such as contoso.onmicrosoft.com")
 	}
-	name := strings.TrimSpace(p.DisplayName)
-	switch {
-	case name == "":
-		add("display name", p.DisplayName, "is empty", fmt.Sprintf("1 to %d characters", MaxDisplayName))
-	case len([]rune(name)) > MaxDisplayName:
-		add("display name", p.DisplayName, fmt.Sprintf("has %d characters", len([]rune(name))), fmt.Sprintf("1 to %d characters", MaxDisplayName))
+	var nameErr *validate.Error // the one rule for a name, at every layer
+	if errors.As(validate.AppName(p.DisplayName), &nameErr) {
+		add("display name", p.DisplayName, nameErr.Problem, nameErr.Accepted)
 	}
 	switch p.Audience {
 	case "", catalog.SingleTenant, catalog.MultiTenant:
