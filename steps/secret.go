@@ -17,14 +17,15 @@ func secret() Step {
 			if !s.Draft.NeedsSecret {
 				return nil
 			}
-			def := 12
+			def := DefaultSecretMonths
 			if s.Draft.SecretMonths > 0 {
 				def = s.Draft.SecretMonths
 			}
 			return []Question{{
 				Key:   "secret_months",
 				Title: "Client secret lifetime (months)",
-				Help:  "1 to 24 (Entra's maximum); Microsoft recommends less than 12. Plan the rotation before it expires.",
+				Help: "1 to 24 (Entra's maximum). Microsoft recommends less than 12 months; 6 is the portal's recommended 180 days. " +
+					"Before it expires, add a new secret and paste it into the product.",
 				Kind:  Number, Default: strconv.Itoa(def), Validate: ValidateSecretMonths,
 				Set: func(s *State, v string) error {
 					n, _ := strconv.Atoi(strings.TrimSpace(v))
@@ -44,6 +45,11 @@ func secret() Step {
 		},
 	}
 }
+
+// DefaultSecretMonths is the client secret's lifetime when none is given:
+// the portal's recommended 180 days, within Microsoft's advice of less
+// than 12 months.
+const DefaultSecretMonths = 6
 
 // ValidateSecretMonths accepts a whole number from 1 to 24.
 func ValidateSecretMonths(v string) error {

@@ -219,4 +219,7 @@ func (r TestReport) OK() bool {
 type KeyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+	// Secret: the setting is the client secret, and Value only says where
+	// it is; a screen that shows the secret shows it under this Key.
+	Secret bool `json:"secret,omitempty"`
 }
