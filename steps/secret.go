@@ -26,7 +26,7 @@ func secret() Step {
 				Title: "Client secret lifetime (months)",
 				Help: "1 to 24 (Entra's maximum). Microsoft recommends less than 12 months; 6 is the portal's recommended 180 days. " +
 					"Before it expires, add a new secret and paste it into the product.",
-				Kind:  Number, Default: strconv.Itoa(def), Validate: ValidateSecretMonths,
+				Kind: Number, Default: strconv.Itoa(def), Validate: ValidateSecretMonths,
 				Set: func(s *State, v string) error {
 					n, _ := strconv.Atoi(strings.TrimSpace(v))
 					s.Draft.SecretMonths = n

@@ -70,7 +70,7 @@ type State struct {
 	// SignInFindings are the pre-flight findings read at sign-in; the
 	// review repeats only what is new since.
 	SignInFindings []Finding
-	Draft    Draft
+	Draft          Draft
 	// Existing are apps that already carry the chosen name.
 	Existing []ExistingApp
 	// createAnyway: the administrator chose a new app despite a namesake.
