@@ -56,7 +56,9 @@ func runAccessible(ctx context.Context, e steps.Engine, o Options) (steps.Outcom
 			}
 		},
 	}
+	restore := catchBrowserOutput(func(line string) { fmt.Fprintln(o.Out, "The browser opener said: "+line) })
 	out, err := steps.Drive(ctx, s, e, sh)
+	restore()
 	var ae *steps.ApplyError
 	switch {
 	case err == nil:
@@ -71,6 +73,9 @@ func runAccessible(ctx context.Context, e steps.Engine, o Options) (steps.Outcom
 		fmt.Fprintln(o.Out, strings.Join(append(ae.ResumeHelp(), ae.SecretLines()...), "\n"))
 	case errors.Is(err, ErrAborted) || errors.Is(err, huh.ErrUserAborted) || errors.Is(err, context.Canceled):
 		err = ErrAborted
+	}
+	if line := nothingChanged(err); line != "" {
+		fmt.Fprintln(o.Out, line)
 	}
 	return out, err
 }

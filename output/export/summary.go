@@ -5,6 +5,7 @@ type Setting struct {
 	Section string `json:"section"`
 	Name    string `json:"name"`
 	Value   string `json:"value"`
+	Secret  bool   `json:"secret,omitempty"` // the client secret's field: Value says where it is
 }
 
 // Summary is what the wizard's last screen and `--json` show of the export:
@@ -32,7 +33,7 @@ func Summarize(in Input) (Summary, error) {
 			if f.Secret {
 				val = "(the client secret: see " + SettingsMD + ", " + DotEnv + " or " + SettingsJSON + ")"
 			}
-			out.Settings = append(out.Settings, Setting{Section: sec.Title, Name: f.Name, Value: val})
+			out.Settings = append(out.Settings, Setting{Section: sec.Title, Name: f.Name, Value: val, Secret: f.Secret})
 		}
 	}
 	return out, nil
