@@ -103,7 +103,7 @@ func (d *demoTenant) guide() steps.Guide {
 	if pw := d.passwords[strings.ToLower(d.admin)]; pw != "" {
 		signIn += " (password " + pw + ")"
 	}
-	signIn += ": press a to approve here, or open the page in a browser."
+	signIn += ", on the page or by approving here in the terminal."
 	return steps.Guide{
 		SignIn:      signIn,
 		Mailbox:     DemoMailbox,

@@ -185,7 +185,7 @@ func ExportResult(dir string, in export.Input, files []export.File) steps.Export
 	}
 	if sum, err := export.Summarize(in); err == nil {
 		for _, s := range sum.Settings {
-			res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value, Secret: s.Secret})
+			res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value, Secret: s.Secret, Section: s.Section})
 		}
 		res.Manual = sum.Manual
 	}

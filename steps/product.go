@@ -203,7 +203,7 @@ const protocolsLabel = "Protocols"
 
 // bothAPIsHelp says where the delegated IMAP, POP and SMTP permissions
 // go, since vendor documents and the portal name either API.
-const bothAPIsHelp = "Space toggles. mailoauth registers the IMAP, POP and SMTP permissions on both Microsoft Graph and Office 365 Exchange Online, so either place in the portal shows them."
+const bothAPIsHelp = "mailoauth registers the IMAP, POP and SMTP permissions on both Microsoft Graph and Office 365 Exchange Online, so either place in the portal shows them."
 
 // withoutKey drops a leading "key: " from a product error: the field's
 // label (or, unattended, its flag and key) already names it.

@@ -111,6 +111,9 @@ func screenError(q steps.Question, err error) error {
 
 // defaultLine says what Enter keeps (accessible mode shows no field).
 func defaultLine(q steps.Question, initial string) string {
+	if q.Kind == steps.MultiSelect {
+		return "Type an option's number to tick or untick it; 0 keeps the ticked ones."
+	}
 	if initial == "" {
 		return ""
 	}

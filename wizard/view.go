@@ -102,6 +102,8 @@ func (m *Model) Screen() string {
 type block struct {
 	text  string
 	style *lipgloss.Style
+	// hang indents the lines after the first (a change's verb column).
+	hang int
 	// laidOut: the lines are drawn as they are.
 	laidOut bool
 	// focus marks where the thing to look at starts (the question, the
@@ -133,9 +135,12 @@ func (m *Model) renderBlocks(bs []block, width int) ([]string, int) {
 			focus = len(lines)
 		}
 		var ls []string
-		if b.laidOut {
+		switch {
+		case b.laidOut:
 			ls = strings.Split(strings.TrimRight(b.text, "\n"), "\n")
-		} else {
+		case b.hang > 0:
+			ls = hangLines(b.text, b.hang, width)
+		default:
 			ls = wrapLines(b.text, width)
 		}
 		for _, l := range ls {
@@ -388,7 +393,14 @@ func (m *Model) noteBlocks(q steps.Question) []block {
 		}
 	}
 	for _, l := range body {
-		bs = append(bs, textBlock(l.Text, lineStyle(s, l.Kind)))
+		b := textBlock(l.Text, lineStyle(s, l.Kind))
+		switch l.Kind {
+		case steps.LineChange, steps.LineUnchanged:
+			b.hang = 8 // under the object, right of the verb
+		case steps.LineCaution, steps.LineStop, steps.LineAside:
+			b.hang = 2
+		}
+		bs = append(bs, b)
 	}
 	return append(bs, blank, textBlock("Enter: continue", &s.Dim))
 }
@@ -513,7 +525,7 @@ func (m *Model) summaryBlocks(withSecret bool, width int) []block {
 				ok++
 			}
 		}
-		line := fmt.Sprintf("Login test: %d of %d logins worked", ok, len(r.Rows))
+		line := fmt.Sprintf("Login test: %d of %d logins worked (%s)", ok, len(r.Rows), strings.Join(mailboxesOf(*r), ", "))
 		if ok == len(r.Rows) && ok > 0 {
 			bs = append(bs, textBlock("✓ "+line+".", &s.OK))
 		} else {
@@ -551,17 +563,26 @@ func (m *Model) summaryBlocks(withSecret bool, width int) []block {
 		bs = append(bs, m.testBlocks(*r, width)...)
 	}
 	if x != nil {
-		var kv []string
-		for _, k := range x.Keys {
+		if len(x.Keys) > 0 {
+			bs = append(bs, textBlock("Settings for "+st.Draft.ProductName+", in its own words:", &s.Title))
+		}
+		section := ""
+		for i, k := range x.Keys {
+			if k.Section != section && k.Section != "" {
+				section = k.Section
+				if i > 0 {
+					bs = append(bs, blank)
+				}
+				bs = append(bs, textBlock(section, &s.Help))
+			}
 			v := k.Value
 			if k.Secret && withSecret && st.Result.Secret != "" {
 				v = "the client secret value above"
 			}
-			kv = append(kv, keyValueLines(k.Key, v, 24, width)...)
+			bs = append(bs, block{text: strings.Join(keyValueLines(k.Key, v, keyWidth(x.Keys), width), "\n"), laidOut: true})
 		}
-		if len(kv) > 0 {
-			bs = append(bs, textBlock("Settings for "+st.Draft.ProductName+":", &s.Title),
-				block{text: strings.Join(kv, "\n"), laidOut: true}, blank)
+		if len(x.Keys) > 0 {
+			bs = append(bs, blank)
 		}
 		bs = append(bs, textBlock("Files written:", &s.Title))
 		for _, f := range x.Files {
@@ -575,6 +596,29 @@ func (m *Model) summaryBlocks(withSecret bool, width int) []block {
 		}
 	}
 	return bs
+}
+
+// mailboxesOf are the mailboxes a report tested, in order.
+func mailboxesOf(r steps.TestReport) []string {
+	var out []string
+	for _, row := range r.Rows {
+		if !contains(out, row.Mailbox) {
+			out = append(out, row.Mailbox)
+		}
+	}
+	return out
+}
+
+// keyWidth aligns the settings' values: the longest key, up to a limit
+// (a longer key has its value after it, or below).
+func keyWidth(kvs []steps.KeyValue) int {
+	w := 0
+	for _, kv := range kvs {
+		if n := ansi.StringWidth(kv.Key) + 1; n <= 28 {
+			w = max(w, n)
+		}
+	}
+	return w
 }
 
 // testBlocks are the login test: the table, each failure's cause and fix,

@@ -94,6 +94,20 @@ func splitWords(s string) (words, gaps []string) {
 	return words, gaps
 }
 
+// hangLines wraps s with its lines after the first indented by hang
+// (when the words still fit).
+func hangLines(s string, hang, width int) []string {
+	lines := wrapLines(s, width)
+	if len(lines) < 2 || hang >= width/2 || !strings.HasPrefix(s, lines[0]) {
+		return lines
+	}
+	rest := strings.TrimLeft(s[len(lines[0]):], " ")
+	if strings.HasPrefix(rest, "\n") {
+		return lines // the first line was the whole first paragraph
+	}
+	return append([]string{lines[0]}, wrapLines(strings.Repeat(" ", hang)+rest, width)...)
+}
+
 // longestWord is the width of the widest word in s: a layout that is
 // narrower cuts it.
 func longestWord(s string) int {

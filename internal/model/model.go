@@ -222,4 +222,7 @@ type KeyValue struct {
 	// Secret: the setting is the client secret, and Value only says where
 	// it is; a screen that shows the secret shows it under this Key.
 	Secret bool `json:"secret,omitempty"`
+	// Section is the heading the product's settings page puts the setting
+	// under ("smtp-client"); "" when it has none.
+	Section string `json:"section,omitempty"`
 }
