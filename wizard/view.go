@@ -46,13 +46,16 @@ func (m *Model) View() string {
 	if m.quitting {
 		return ""
 	}
-	blocks := m.bodyBlocks()
 	// A value wider than the column beside the step list, but not wider
-	// than the screen, gets the whole screen: it is never cut.
-	m.wide = false
+	// than the screen, gets the whole screen: it is never cut. (Laid out
+	// at the whole width first, so that no value is cut yet.)
+	m.wide = true
+	blocks := m.bodyBlocks()
 	if m.c.Width >= minSideLayout {
-		if n := blocksLongestWord(blocks); n > m.c.Width-sideWidth-sideFrame && n <= m.c.Width-1 {
-			m.wide = true
+		n := blocksLongestWord(blocks)
+		if n <= m.c.Width-sideWidth-sideFrame || n > m.c.Width-1 {
+			m.wide = false
+			blocks = m.bodyBlocks()
 		}
 	}
 	w := m.mainWidth()
@@ -118,9 +121,7 @@ var blank = block{text: ""}
 func blocksLongestWord(bs []block) int {
 	n := 0
 	for _, b := range bs {
-		if !b.laidOut {
-			n = max(n, longestWord(b.text))
-		}
+		n = max(n, longestWord(ansi.Strip(b.text)))
 	}
 	return n
 }
@@ -162,6 +163,9 @@ func (m *Model) anchor(lines []string, focus, height int) int {
 	case phaseAct, phaseStopping:
 		if m.device != nil && m.all[m.step].ID == steps.SignInStep {
 			return 0 // the code first
+		}
+		if focus >= 0 {
+			return min(focus, last) // the page to open first
 		}
 		return last
 	case phaseForm:
@@ -368,17 +372,17 @@ func (m *Model) bodyBlocks() []block {
 func (m *Model) stopBlocks(ae *steps.ApplyError) []block {
 	s := &m.c.Styles
 	var bs []block
-	for _, line := range ae.ResumeHelp() {
-		bs = append(bs, textBlock(line, nil))
-	}
-	bs = append(bs, blank)
+	// The secret first: Microsoft shows it only this once.
 	if lines := ae.SecretLines(); len(lines) > 0 {
 		for _, line := range lines {
 			bs = append(bs, textBlock(line, &s.Warn))
 		}
 		bs = append(bs, blank)
 	}
-	return bs
+	for _, line := range ae.ResumeHelp() {
+		bs = append(bs, textBlock(line, nil))
+	}
+	return append(bs, blank)
 }
 
 // noteBlocks show a note: its title, its lines styled by kind, and how to
@@ -447,7 +451,7 @@ func (m *Model) actBlocks() []block {
 		bs = append(bs, blank)
 	}
 	if m.signInURL != "" {
-		bs = append(bs, textBlock("Sign in as the mailbox user in a browser on this computer, at:", nil),
+		bs = append(bs, block{text: "Sign in as the mailbox user in a browser on this computer, at:", focus: true},
 			textBlock(m.signInURL, &s.Title))
 		if m.notice != "" {
 			bs = append(bs, textBlock(m.notice, &s.Dim))
@@ -455,7 +459,8 @@ func (m *Model) actBlocks() []block {
 		bs = append(bs, blank)
 	}
 	for _, line := range m.browserSaid {
-		bs = append(bs, textBlock("The browser opener said: "+line, &s.Dim))
+		// One line each: the address it names is on the screen already.
+		bs = append(bs, textBlock(elide("The browser opener said: "+line, m.mainWidth()), &s.Dim))
 	}
 	bs = append(bs, m.eventBlocks(false)...)
 	if m.phase == phaseStopping {
