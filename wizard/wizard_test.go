@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/steps"
 	"github.com/mailoauth/mailoauth/steps/stepstest"
@@ -213,6 +215,10 @@ func TestWizardValidatesWhereTyped(t *testing.T) {
 	s = d.waitText("nobody@contoso.com is not a user")
 	if !strings.Contains(s, "Esc: back") {
 		t.Errorf("no way back shown:\n%s", s)
+	}
+	// The admin's words: the field's label, not the flag and key.
+	if !strings.Contains(s, "✗ EVMail address; BatchMail address if different: nobody@contoso.com") || strings.Contains(s, "--mailboxes") {
+		t.Errorf("the error does not name the field by its label:\n%s", s)
 	}
 	d.enter()
 	d.answer("EVMail address; BatchMail address if different", "clear:"+mailbox)
@@ -518,4 +524,123 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// A short select shows every option, also when its default is not the
+// first (Genesys' audience is multi).
+func TestWizardShortSelectShowsEveryOption(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.signIn()
+	d.answer("Which product will read or send the mail?", "select:Genesys")
+	d.answer("Which protocols will it use?", "")
+	d.answer("App registration name", "")
+	s := d.waitQuestion("Who may sign in?")
+	for _, want := range []string{"(single tenant)", "> Accounts in any organizational directory (multitenant)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("audience question lacks %q:\n%s", want, s)
+		}
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
+}
+
+// After Esc back, a multi-select's cursor is where it was, not on top.
+func TestWizardEscBackKeepsTheCursor(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.signIn()
+	d.answer("Which product will read or send the mail?", "select:Genesys")
+	d.waitQuestion("Which protocols will it use?")
+	d.selectOption("POP3")
+	d.enter()
+	d.waitQuestion("App registration name")
+	d.esc()
+	s := d.waitQuestion("Which protocols will it use?")
+	if cur := cursorLine(s); !strings.Contains(cur, "POP3") {
+		t.Errorf("cursor on %q after Esc back, want POP3:\n%s", cur, s)
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
+}
+
+// At 80x24 the end screen's first screenful holds the test result and the
+// secret; the rest (what to do by hand) is reached by scrolling. The
+// secret's own setting does not repeat its placeholder.
+func TestWizardSmallTerminalEndScreen(t *testing.T) {
+	e := newTestEngine()
+	e.FailTest = map[catalog.Protocol]stepstest.Failure{catalog.EWS: {Cause: "Exchange does not know the app", FixedBy: "New-ServicePrincipal, run in Exchange Online"}}
+	d := startWizardSized(t, e, Options{ApproveInTerminal: e.Approve}, 80, 24)
+	d.run(productScript["agiloft"])
+	s := d.waitText("Press Enter to finish.")
+	for _, want := range []string{"Login test: 1 of 1 logins worked (helpdesk@contoso.com)", "Client secret value (shown only this once", stepstest.Secret} {
+		if !strings.Contains(s, want) {
+			t.Errorf("first screenful lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "│") {
+		t.Errorf("the step list takes room at 80 columns:\n%s", s)
+	}
+	seen := s
+	for i := 0; i < 10 && strings.Contains(d.m.Screen(), "more below"); i++ {
+		before := d.m.Screen()
+		d.key(tea.KeyPgDown)
+		seen += d.waitFor("the next page", func(x string) bool { return x != before })
+	}
+	for _, want := range []string{"How the test went, attempt by attempt:", "failed: Exchange does not know the app", "then applied: New-ServicePrincipal", "Still to do by hand:"} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("scrolling never shows %q:\n%s", want, seen)
+		}
+	}
+	if strings.Contains(seen, "(the client secret: see") {
+		t.Errorf("the secret's placeholder is shown beside its value:\n%s", seen)
+	}
+	for _, line := range strings.Split(seen, "\n") {
+		if len([]rune(line)) > 80 {
+			t.Errorf("line wider than the terminal: %q", line)
+		}
+	}
+	d.finish()
+}
+
+// The mailbox user's browser sign-in page in the login test is shown
+// inside the screen (and opened), never printed over it.
+func TestWizardShowsTheTestSignInPage(t *testing.T) {
+	e := newTestEngine()
+	const page = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=1"
+	e.OnTest = func(in steps.TestInput) {
+		if in.OpenURL != nil {
+			_ = in.OpenURL(page)
+		}
+	}
+	e.TestDelay = 2 * time.Second
+	opened := make(chan string, 4)
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve, OpenURL: func(u string) error { opened <- u; return nil }})
+	d.run(productScript["generic/auth-code"])
+	s := d.waitText("Sign in as the mailbox user in a browser on this computer, at:")
+	if !strings.Contains(s, page) {
+		t.Errorf("the page is not on the screen:\n%s", s)
+	}
+	if got := <-opened; got != page {
+		t.Errorf("opened %q", got)
+	}
+	d.finish()
+}
+
+// Without colour, the chosen button of a Yes/No question is marked in text.
+func TestNoColorConfirmButtons(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.run(productScript["agiloft"][:len(productScript["agiloft"])-2])
+	s := d.waitQuestion("Make these changes now?")
+	if !strings.Contains(s, "[Yes]") || strings.Contains(s, "[No]") {
+		t.Errorf("Yes is not marked as chosen:\n%s", s)
+	}
+	d.key(tea.KeyRight)
+	s = d.waitText("[No]")
+	if strings.Contains(s, "[Yes]") {
+		t.Errorf("both buttons marked:\n%s", s)
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
 }
