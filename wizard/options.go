@@ -25,8 +25,9 @@ import (
 
 // Options configure the wizard.
 type Options struct {
-	// OpenURL opens the device-login page (pkg/browser in cli/); nil hides
-	// the "Enter opens the browser" hint.
+	// OpenURL opens the device-login page (pkg/browser in cli/), and the
+	// mailbox user's sign-in page in the login test, which the screen
+	// shows as well; nil hides the "Enter opens the browser" hint.
 	OpenURL func(url string) error
 	// ApproveInTerminal approves the sign-in without a browser (the demo's
 	// simulated tenant); nil hides the offer.

@@ -82,7 +82,7 @@ func (m *Model) View() string {
 	}
 	frame := strings.Join(mainLines, "\n")
 	if m.sideShown() {
-		side := m.c.Styles.Side.Width(sideWidth).Height(len(mainLines)).Render(m.sideView(len(mainLines)))
+		side := m.c.Styles.Side.Width(sideWidth).Height(len(mainLines)).MaxHeight(len(mainLines)).Render(m.sideView(len(mainLines)))
 		frame = lipgloss.JoinHorizontal(lipgloss.Top, side, frame)
 	}
 	v := frame + "\n" + strings.Join(footer, "\n")

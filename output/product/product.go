@@ -319,7 +319,7 @@ func (p Profile) Warnings(m Method, protocols []catalog.Protocol) []string {
 	if has(catalog.EWS) {
 		out = append(out, "EWS in Exchange Online is being retired: Microsoft disables it tenant by tenant from 2026-10-01 "+
 			"(unless EWS is enabled with an allow-list of app IDs) and shuts it off for good on 2027-04-01. "+
-			"Microsoft announced these dates in February 2026 (message center MC1227454). "+
+			"These dates come from reports of Microsoft's Exchange Team blog and are UNVERIFIED against the blog itself. "+
 			"Alternative for "+p.Name+": "+p.EWSAlternative)
 	}
 	if m.Flow == catalog.ROPC {
