@@ -79,17 +79,6 @@ func review() Step {
 	}
 }
 
-// ReviewLines is the review as text, one line per change, finding and
-// warning.
-func ReviewLines(s *State) []string {
-	body := ReviewBody(s)
-	lines := make([]string, len(body))
-	for i, l := range body {
-		lines[i] = l.Text
-	}
-	return lines
-}
-
 // ReviewBody lists the planned changes, then what applies to them and is
 // new since sign-in: the pre-flight's blockers and warnings, and the
 // product's cautions for the method and protocols chosen. The product's
