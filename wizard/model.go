@@ -333,9 +333,6 @@ func (m *Model) quit() tea.Cmd {
 		}
 		m.stop(context.Canceled)
 		return nil
-	case m.phase == phaseAct && m.cancel != nil:
-		// Sign-in, a mailbox check...: nothing was changed; stop it.
-		m.cancel()
 	}
 	m.err = ErrAborted
 	m.quitting = true
