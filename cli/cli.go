@@ -58,6 +58,10 @@ func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Spri
 // ErrAborted is the user stopping the run (Ctrl-C, Esc on the first step).
 var ErrAborted = errors.New("aborted")
 
+// errStopReported is a stop whose screen or lines already said what was
+// and was not changed: exit 130 without another word.
+var errStopReported = fmt.Errorf("%w (reported)", ErrAborted)
+
 // ErrTestFailed means everything was set up but a login check failed.
 var ErrTestFailed = errors.New("the login test failed")
 
@@ -102,6 +106,8 @@ func exitCode(io IO, err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(io.Err, "mailoauth: %s\n", ue.Msg)
 		return ExitUsage
+	case errors.Is(err, errStopReported):
+		return ExitAborted
 	case errors.Is(err, ErrAborted) || errors.Is(err, context.Canceled):
 		fmt.Fprintln(io.Err, "mailoauth: stopped.")
 		return ExitAborted

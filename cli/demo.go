@@ -63,6 +63,10 @@ func demoRun(ctx context.Context, o *setupOptions) error {
 		return err
 	}
 	info := s.Info()
+	if !o.unattended() {
+		// The wizard shows who to sign in as, where it is needed.
+		return o.run(ctx, c, s, answers)
+	}
 	fmt.Fprintf(io.Err, "Demo: a simulated Microsoft 365 tenant %q (%s) is running on 127.0.0.1.\n", info.TenantName, info.TenantID)
 	fmt.Fprintf(io.Err, "Sign in as %s (the device-login page opens in your browser, or approve in the terminal).\n", engine.DemoAdmin)
 	fmt.Fprintf(io.Err, "Use the mailbox %s; its demo password is filled in for the login test.\n\n", engine.DemoMailbox)

@@ -178,6 +178,13 @@ func (o *setupOptions) run(ctx context.Context, c cloud.Cloud, simTenant *sim.Se
 		}
 	}
 	openURL, openBrowser := openOrShow(io, "sign in"), o.openBrowser
+	confirm := confirmer(io)
+	if !o.unattended() {
+		// The full-screen wizard is drawn: nothing may print over it. The
+		// sign-in screen shows the address itself when no browser opens,
+		// and a file the admin changed is kept (--force overwrites it).
+		openURL, confirm = browserOpener(io), nil
+	}
 	if simTenant != nil {
 		// The demo opens its device-login page at once; where no browser
 		// opens, the code and the in-terminal approval are on screen.
@@ -187,7 +194,7 @@ func (o *setupOptions) run(ctx context.Context, c cloud.Cloud, simTenant *sim.Se
 	live := engine.New(engine.Options{
 		Cloud: c, Tenant: o.tenant, ClientID: o.clientID, HTTPClient: hc, Needs: engine.NeedsFor(answers),
 		OpenBrowser: openBrowser, BrowserOnly: o.browserOnly, OpenURL: openURL,
-		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirmer(io),
+		OutDir: o.out, NoSecret: o.noSecret, Force: o.force, Confirm: confirm,
 		RemoveUnneeded: o.removePerms, RotateSecret: o.rotate, TestTimeout: o.testTimeout, SendTo: o.sendTo,
 		Interactive: io.Interactive,
 	})
@@ -222,12 +229,22 @@ func (o *setupOptions) run(ctx context.Context, c cloud.Cloud, simTenant *sim.Se
 	if unattended {
 		writeSummary(io.Err, outcome)
 	}
+	if err != nil && !errors.As(err, new(*UsageError)) {
+		// Every ending that is not a success says where a new secret is.
+		writeSecretCustody(io, outcome, err, unattended)
+	}
+	if err != nil && unattended && (errors.Is(err, context.Canceled) || errors.Is(err, wizard.ErrAborted)) {
+		writeStop(io.Err, err)
+		return errStopReported
+	}
 	if err != nil {
-		if uerr := answerError(err); uerr != nil {
+		var ue *UsageError
+		if uerr := answerError(err); errors.As(uerr, &ue) {
 			return uerr
 		}
-		if errors.Is(err, wizard.ErrAborted) {
-			return ErrAborted
+		if errors.Is(err, wizard.ErrAborted) || errors.Is(err, context.Canceled) {
+			// The wizard's own stop screen said what happened.
+			return errStopReported
 		}
 		if o.jsonOut {
 			_ = writeJSON(io, outcome)

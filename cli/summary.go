@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -102,4 +104,41 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
+}
+
+// writeStop says, after an unattended run was stopped, whether anything
+// was changed and how to resume or undo it.
+func writeStop(w io.Writer, err error) {
+	var ae *steps.ApplyError
+	if !errors.As(err, &ae) {
+		fmt.Fprintln(w, "mailoauth: stopped before any change: nothing was changed in the tenant.")
+		return
+	}
+	fmt.Fprintln(w, "mailoauth: stopped after the review; what was done so far is in the state file.")
+	for _, line := range ae.ResumeHelp() {
+		fmt.Fprintln(w, "  "+line)
+	}
+}
+
+// writeSecretCustody names the file that holds a new client secret when a
+// run ends without success (the settings files may not hold it), and, when
+// no file could hold it and a person watches the terminal, shows the value
+// once: Microsoft never shows it again.
+func writeSecretCustody(io IO, o steps.Outcome, err error, unattended bool) {
+	r := o.Result
+	var ae *steps.ApplyError
+	if errors.As(err, &ae) && !unattended {
+		return // the wizard's stop screen handed it over
+	}
+	switch {
+	case r.SecretUnsaved && r.Secret != "" && io.Interactive:
+		fmt.Fprintf(io.Err, "\nThe new client secret could not be written to any file. Copy it now (Microsoft shows it only once):\n  %s\n", r.Secret)
+	case r.SecretFile != "" && fileExists(r.SecretFile):
+		fmt.Fprintf(io.Err, "\nThe new client secret's value is in %s (only you can read it).\n", r.SecretFile)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,19 +103,28 @@ func startSim(t *testing.T, extra ...string) simInfo {
 
 // terminal is one tmux session running a command.
 type terminal struct {
-	t    *testing.T
-	name string
+	t             *testing.T
+	name          string
+	width, height int
 }
+
+var sessionSeq atomic.Int64
 
 // newTerminal starts command in dir, in a detached 120x40 tmux session,
 // with env (NAME=value) added. tmux is required: ./test.sh installs it (CI
 // runs that script).
 func newTerminal(t *testing.T, dir string, env []string, command ...string) *terminal {
 	t.Helper()
+	return newSizedTerminal(t, dir, env, 120, 40, command...)
+}
+
+// newSizedTerminal is newTerminal with a width and height.
+func newSizedTerminal(t *testing.T, dir string, env []string, width, height int, command ...string) *terminal {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: run ./test.sh, which installs it")
 	}
-	name := fmt.Sprintf("mailoauth-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
+	name := fmt.Sprintf("mailoauth-e2e-%d-%d", os.Getpid(), sessionSeq.Add(1))
 	var quoted []string
 	for _, c := range command {
 		quoted = append(quoted, shellQuote(c))
@@ -124,12 +134,12 @@ func newTerminal(t *testing.T, dir string, env []string, command ...string) *ter
 	for _, e := range env {
 		assigns = append(assigns, shellQuote(e))
 	}
-	script := "cd " + shellQuote(dir) + " && env " + strings.Join(assigns, " ") + " " + strings.Join(quoted, " ") + "; echo; echo \"[exit $?]\"; sleep 600"
-	args := []string{"new-session", "-d", "-s", name, "-x", "120", "-y", "40", "bash", "-c", script}
+	script := "cd " + shellQuote(dir) + " && env " + strings.Join(assigns, " ") + " " + strings.Join(quoted, " ") + "; rc=$?; echo; echo \"[exit $rc]\"; sleep 600"
+	args := []string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "bash", "-c", script}
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	term := &terminal{t: t, name: name}
+	term := &terminal{t: t, name: name, width: width, height: height}
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", name).Run() })
 	return term
 }
@@ -137,6 +147,16 @@ func newTerminal(t *testing.T, dir string, env []string, command ...string) *ter
 // screen is what the terminal shows now.
 func (term *terminal) screen() string {
 	out, err := exec.Command("tmux", "capture-pane", "-p", "-t", term.name).CombinedOutput()
+	if err != nil {
+		term.t.Fatalf("tmux capture-pane: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// scrollback is the whole terminal, its history included (what stays
+// after the program ended).
+func (term *terminal) scrollback() string {
+	out, err := exec.Command("tmux", "capture-pane", "-p", "-S", "-", "-t", term.name).CombinedOutput()
 	if err != nil {
 		term.t.Fatalf("tmux capture-pane: %v\n%s", err, out)
 	}

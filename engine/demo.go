@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/mailoauth/mailoauth/azure/mailcheck"
 	"github.com/mailoauth/mailoauth/azure/token"
 	"github.com/mailoauth/mailoauth/sim"
 	"github.com/mailoauth/mailoauth/steps"
@@ -16,29 +19,64 @@ import (
 // DemoAdmin is the seeded Global Administrator the demo signs in as.
 const DemoAdmin = "admin@contoso.onmicrosoft.com"
 
+// DemoMailbox is the seeded licensed mailbox a demo normally uses.
+const DemoMailbox = "helpdesk@contoso.com"
+
+// DemoBaseDir keeps a demo's files apart from real setups. Each demo
+// writes into a folder of its own under it (see NewDemo).
+const DemoBaseDir = "mailoauth-demo"
+
 // NewDemo wraps the live engine l, whose Cloud points at the simulated
 // tenant s. autoApprove, when set, approves the admin's sign-in at once as
 // that user (unattended demos).
+//
+// The simulated tenant is new on every start, so an earlier demo's state
+// file names apps that never existed in this one: read, it would make the
+// pre-flight warn that the app "no longer exists (deleted?)". Unless the
+// caller chose the folders, each demo therefore writes into a fresh
+// folder, mailoauth-demo/<start time>/<app>, and never reads an earlier
+// demo's files.
 func NewDemo(s *sim.Server, l *Live, autoApprove string) *Demo {
 	info := s.Info()
-	d := &demoTenant{s: s, tenantID: info.TenantID, admin: DemoAdmin, autoApprove: autoApprove, passwords: map[string]string{}}
+	d := &demoTenant{s: s, tenantID: info.TenantID, admin: DemoAdmin, autoApprove: autoApprove, passwords: map[string]string{}, users: info.Users}
 	for _, u := range info.Users {
 		if u.Password != "" {
 			d.passwords[strings.ToLower(u.UPN)] = u.Password
 		}
 	}
 	l.tenant = info.TenantID
-	if l.baseDir == "" {
-		l.baseDir = DemoBaseDir
+	if l.baseDir == "" && l.outDir == "" {
+		l.baseDir = freshDemoDir(DemoBaseDir, time.Now())
 	}
 	return &Demo{Live: l, sim: d}
+}
+
+// freshDemoDir is a folder under base that no earlier demo wrote: named
+// after the start time, with a counter when two demos start in the same
+// second.
+func freshDemoDir(base string, now time.Time) string {
+	stem := filepath.Join(base, now.Format("2006-01-02-150405"))
+	dir := stem
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return dir
+		}
+		dir = fmt.Sprintf("%s-%d", stem, i)
+	}
 }
 
 // Approve approves a device code in the terminal, as the demo's admin.
 func (d *Demo) Approve(userCode string) error { return d.sim.approve(userCode) }
 
-// Prepare fills what a person would type for the simulated mailbox user.
+// Prepare fills what a person would type for the simulated mailbox user
+// in an unattended demo: the ROPC test's password of the mailbox the
+// answers name. (The wizard needs nothing here: the Guide fills in the
+// password of whichever mailbox is chosen.)
 func (d *Demo) Prepare(a *steps.Answers) { d.sim.prepare(a) }
+
+// Guide is the demo's help where a person needs it: who to sign in as,
+// the demo mailbox and the seeded users, the mailbox user's password.
+func (d *Demo) Guide() steps.Guide { return d.sim.guide() }
 
 // demoTenant is the simulated tenant behind `mailoauth demo`.
 type demoTenant struct {
@@ -50,28 +88,53 @@ type demoTenant struct {
 	// passwords are the seeded users' demo passwords, for playing the
 	// mailbox user in the login test.
 	passwords map[string]string
+	users     []sim.UserInfo
 }
 
-// DemoBaseDir keeps a demo's files apart from real setups: its tenant is
-// new on every start, so its state file means nothing to a real run.
-const DemoBaseDir = "mailoauth-demo"
-
-// prepare fills what a person would type for the simulated mailbox user.
-// The ROPC test's password field starts with the demo mailbox's password,
-// so a demo needs no password typed (the field stays hidden).
 func (d *demoTenant) prepare(a *steps.Answers) {
-	if a.TestPassword != "" {
+	if a.TestPassword != "" || len(a.Mailboxes) == 0 {
 		return
 	}
-	mailbox := DemoMailbox
-	if len(a.Mailboxes) > 0 {
-		mailbox = a.Mailboxes[0]
-	}
-	a.TestPassword = d.passwords[strings.ToLower(mailbox)]
+	a.TestPassword = d.passwords[strings.ToLower(a.Mailboxes[0])]
 }
 
-// DemoMailbox is the seeded licensed mailbox a demo normally uses.
-const DemoMailbox = "helpdesk@contoso.com"
+func (d *demoTenant) guide() steps.Guide {
+	signIn := "Demo: sign in as " + d.admin
+	if pw := d.passwords[strings.ToLower(d.admin)]; pw != "" {
+		signIn += " (password " + pw + ")"
+	}
+	signIn += ", on the page or by approving here in the terminal."
+	return steps.Guide{
+		SignIn:      signIn,
+		Mailbox:     DemoMailbox,
+		MailboxHelp: "Demo: " + DemoMailbox + " works; the other seeded users show what goes wrong: " + d.seededUsers(),
+		Password:    func(mailbox string) string { return d.passwords[strings.ToLower(strings.TrimSpace(mailbox))] },
+		Ephemeral:   true,
+	}
+}
+
+// seededUsers names the seeded mailbox users and what each one shows.
+func (d *demoTenant) seededUsers() string {
+	var out []string
+	for _, u := range d.users {
+		if strings.EqualFold(u.UPN, DemoMailbox) || len(u.Roles) > 0 {
+			continue
+		}
+		what := ""
+		switch {
+		case u.SharedMailbox:
+			what = "a shared mailbox"
+		case u.MFA:
+			what = "MFA required, so password logins fail"
+		case !u.Mailbox:
+			what = "no Exchange licence, so no mailbox"
+		default:
+			what = "a licensed mailbox"
+		}
+		out = append(out, u.UPN+" ("+what+")")
+	}
+	return strings.Join(out, ", ")
+}
 
 // signInAsMailboxUser plays the mailbox user on the simulator's browser
 // sign-in page: it posts the page's form with the hinted user's demo
@@ -128,6 +191,10 @@ func (d *Demo) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.T
 	})
 }
 
+// Test is the live login test, playing the mailbox user (delegated flows)
+// and the Exchange administrator (app-only flows). Its report keeps every
+// attempt: a failure, the fix run in the simulated Exchange Online, and
+// the attempt after it.
 func (d *Demo) Test(ctx context.Context, r steps.Result, t steps.TestInput, progress func(steps.Event)) (steps.TestReport, error) {
 	rep, err := d.test(ctx, r, t, progress)
 	if err == nil && r.StateFile != "" {
@@ -140,7 +207,11 @@ func (d *Demo) test(ctx context.Context, r steps.Result, t steps.TestInput, prog
 	lt := d.LoginTest(r, t)
 	lt.OpenURL = d.sim.signInAsMailboxUser
 	lt.OnDeviceCode = d.sim.approveAsMailboxUser(t.Mailbox)
-	progress(steps.Event{Action: "Demo: signing in as the mailbox user " + t.Mailbox, Detail: "in real use the product does this sign-in", Done: true})
+	if lt.Flow.AppOnly() {
+		progress(steps.Event{Action: "Demo: the app logs in to " + t.Mailbox + " with its own credentials", Detail: "app-only: no mailbox user signs in", Done: true})
+	} else {
+		progress(steps.Event{Action: "Demo: signing in as the mailbox user " + t.Mailbox, Detail: "in real use the product does this sign-in", Done: true})
+	}
 	rep, err := CheckLogins(ctx, lt, progress)
 	if err != nil {
 		return steps.TestReport{}, err
@@ -158,15 +229,44 @@ func (d *Demo) test(ctx context.Context, r steps.Result, t steps.TestInput, prog
 		progress(steps.Event{Action: "Login failed: " + c.Protocol.Label(), Detail: c.CauseText(), Done: true, Err: errors.New(c.Reply)})
 	}
 	progress(steps.Event{Action: "Demo: running the Exchange Online fix in the simulated tenant", Detail: "in your tenant, run exchange-setup.ps1 in Exchange Online PowerShell"})
+	first := testRows(rep)
 	if out, err := d.sim.s.RunPowerShell(strings.Join(script, "\n")); err != nil {
 		progress(steps.Event{Action: "Exchange fix", Detail: firstLine(out), Done: true, Err: err})
-		return testRows(rep), nil
+		first.History = attempts(first, rep, "")
+		return first, nil
 	}
 	progress(steps.Event{Action: "Exchange fix applied", Done: true})
 	lt.ExchangePending, lt.ChangedAt = false, time.Now()
-	rep, err = CheckLogins(ctx, lt, progress)
+	rep2, err := CheckLogins(ctx, lt, progress)
 	if err != nil {
 		return steps.TestReport{}, err
 	}
-	return testRows(rep), nil
+	second := testRows(rep2)
+	second.History = append(attempts(first, rep, "the Exchange Online fix, run in the simulated tenant (in your tenant: exchange-setup.ps1)"), attempts(second, rep2, "")...)
+	return second, nil
+}
+
+// attempts is the history of one run of the checks: the attempts the
+// engine recorded, else one per check (as it ended). applied names the fix
+// run after the failed ones.
+func attempts(r steps.TestReport, rep mailcheck.Report, applied string) []steps.TestAttempt {
+	hist := append([]steps.TestAttempt(nil), r.History...)
+	if len(hist) == 0 {
+		at := time.Now()
+		for _, c := range rep.Checks {
+			hist = append(hist, steps.TestAttempt{At: at, Protocol: c.Protocol, Mailbox: c.Mailbox, OK: c.OK, Cause: c.CauseText()})
+		}
+	}
+	if applied != "" {
+		// The fix follows the last failed attempt of each login.
+		done := map[string]bool{}
+		for i := len(hist) - 1; i >= 0; i-- {
+			k := string(hist[i].Protocol) + " " + hist[i].Mailbox
+			if !hist[i].OK && !done[k] && hist[i].Applied == "" {
+				hist[i].Applied = applied
+			}
+			done[k] = true
+		}
+	}
+	return hist
 }

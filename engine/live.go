@@ -549,6 +549,9 @@ func (e *Live) LoginTest(r steps.Result, t steps.TestInput) LoginTest {
 	if len(p.RedirectURIs) > 0 {
 		lt.RedirectURI = p.RedirectURIs[0]
 	}
+	if t.OpenURL != nil {
+		lt.OpenURL = t.OpenURL // the wizard shows the page inside its screen
+	}
 	return lt
 }
 

@@ -135,14 +135,15 @@ func ExportResult(dir string, in export.Input, files []export.File) steps.Export
 		}
 	}
 	if sum, err := export.Summarize(in); err == nil {
+		for _, s := range sum.Settings {
+			res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value, Secret: s.Secret, Section: s.Section})
+		}
 		for _, sec := range sum.Sections {
 			out := steps.SettingsSection{Title: sec.Title}
 			for _, s := range sec.Settings {
-				if s.Secret {
-					continue
+				if !s.Secret {
+					out.Keys = append(out.Keys, steps.KeyValue{Key: s.Name, Value: s.Value, Section: sec.Title})
 				}
-				out.Keys = append(out.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
-				res.Keys = append(res.Keys, steps.KeyValue{Key: s.Name, Value: s.Value})
 			}
 			res.Sections = append(res.Sections, out)
 		}

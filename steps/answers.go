@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/mailoauth/mailoauth/internal/model"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -108,7 +110,7 @@ var Keys = []KeyInfo{
 		Help: strings.Join(product.IDs(), ", "), Default: "required", Arg: "PRODUCT",
 		field: func(a *Answers) any { return &a.Product }},
 	{Key: "method", Flag: "--method", Label: "Sign-in method", Kind: StringAnswer,
-		Help: methodHelp(), Default: "required when the product has two or more", Arg: "METHOD",
+		Help: methodKeyHelp(), Default: "required when the product has two or more", Arg: "METHOD",
 		Check: func(s string) error { return validate.Text(s, 64) },
 		field: func(a *Answers) any { return &a.Method }},
 	{Key: "protocols", Flag: "--protocols", Label: "Protocols", Kind: ListAnswer, Choices: protocolIDs(),
@@ -136,7 +138,7 @@ var Keys = []KeyInfo{
 		Check: func(s string) error { _, err := catalog.ParseAudience(s); return err },
 		field: func(a *Answers) any { return &a.Audience }},
 	{Key: "secret_months", Flag: "--secret-months", Label: "Client secret lifetime (months)", Kind: IntAnswer, Min: 1, Max: 24,
-		Help: "a whole number of months, 1 to 24", Default: "12", Arg: "MONTHS",
+		Help: "a whole number of months, 1 to 24", Default: strconv.Itoa(model.DefaultSecretMonths), Arg: "MONTHS",
 		field: func(a *Answers) any { return &a.SecretMonths }},
 	{Key: "mailboxes", Flag: "--mailboxes", Label: "Mailbox addresses", Kind: ListAnswer,
 		Help: "addresses (name@domain)", Default: "required", Arg: "ADDRESSES",
@@ -164,7 +166,7 @@ var Keys = []KeyInfo{
 		field:   func(a *Answers) any { return &a.TestPassword }},
 }
 
-func methodHelp() string {
+func methodKeyHelp() string {
 	var parts []string
 	for _, p := range product.All() {
 		if len(p.Methods) < 2 {

@@ -1,9 +1,12 @@
-package steps
+package steps_test
 
 import (
 	"context"
 	"io"
 	"testing"
+
+	. "github.com/mailoauth/mailoauth/steps"
+	"github.com/mailoauth/mailoauth/steps/stepstest"
 )
 
 func BenchmarkParseAnswers(b *testing.B) {
@@ -26,7 +29,7 @@ func BenchmarkRunUnattended(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := RunUnattended(context.Background(), a, newTestEngine(), io.Discard); err != nil {
+		if _, err := RunUnattended(context.Background(), a, stepstest.NewSignedIn(), io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -113,6 +113,10 @@ type TestInput struct {
 	Protocols []catalog.Protocol
 	// Password is the mailbox password for ROPC; never stored or logged.
 	Password string `json:"-"`
+	// OpenURL, when set, is how the mailbox user's browser sign-in page is
+	// shown (inside the wizard's screen, never printed over it); nil
+	// leaves it to the engine's own opener.
+	OpenURL func(url string) error `json:"-"`
 }
 
 // ExportInput says what to write.

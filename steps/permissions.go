@@ -16,7 +16,7 @@ func permissions() Step {
 		Help: "Adds only the permissions the chosen protocols need and grants admin consent " +
 			"(portal: API permissions → Add a permission → Grant admin consent).",
 		Pages: []Page{func(s *State) []Question {
-			return []Question{{Title: "API permissions", Kind: Note, Help: strings.Join(PermissionLines(s.Draft), "\n")}}
+			return []Question{note("API permissions", plainLines(PermissionLines(s.Draft)))}
 		}},
 		Summary: func(s *State) string {
 			if len(s.Draft.Permissions) == 0 {

@@ -16,7 +16,7 @@ func platform() Step {
 		Help: "Sets the platform, redirect URI and public-client switch the product needs " +
 			"(portal: App registration → Authentication → Add a platform; Allow public client flows).",
 		Pages: []Page{func(s *State) []Question {
-			return []Question{{Title: "Platform and redirect", Kind: Note, Help: strings.Join(PlatformLines(s.Draft), "\n")}}
+			return []Question{note("Platform and redirect", plainLines(PlatformLines(s.Draft)))}
 		}},
 		Summary: func(s *State) string {
 			if s.Draft.Platform == "" {
@@ -52,7 +52,7 @@ func PlatformLines(d Draft) []string {
 		lines = append(lines, fmt.Sprintf("Why: %s's setup page asks for this native-client address; %s needs no browser answer.", d.ProductName, d.Flow.Label()))
 	default:
 		lines = append(lines, "Platform: none (no redirect URI)")
-		lines = append(lines, fmt.Sprintf("Why: %s has no browser sign-in, so there is nowhere to send an answer.", d.Flow.Label()))
+		lines = append(lines, "Why: "+noRedirectWhy(d))
 	}
 	if d.PublicClient {
 		lines = append(lines, "Allow public client flows: Yes: the product sends the user's name and password (or a device code) without a client secret.")
@@ -60,4 +60,18 @@ func PlatformLines(d Draft) []string {
 		lines = append(lines, "Allow public client flows: No")
 	}
 	return lines
+}
+
+// noRedirectWhy says why a flow needs no redirect URI.
+func noRedirectWhy(d Draft) string {
+	switch d.Flow {
+	case catalog.DeviceCode:
+		return "with a device code the user signs in in a browser on any device, and the product fetches the token itself: Microsoft sends nothing back to an address."
+	case catalog.ROPC:
+		return d.ProductName + " sends the user's name and password straight to Microsoft: no browser sign-in, so there is nowhere to send an answer."
+	}
+	if d.Flow.AppOnly() {
+		return d.ProductName + " signs in as the app with its own credentials: no user signs in, so there is nowhere to send an answer."
+	}
+	return d.Flow.Label() + " needs no redirect URI."
 }

@@ -1,4 +1,4 @@
-package steps
+package steps_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	. "github.com/mailoauth/mailoauth/steps"
+	"github.com/mailoauth/mailoauth/steps/stepstest"
 )
 
 // TestPrecheckRefusesBeforeSignIn: every bad answer is an *InvalidError
@@ -46,7 +49,7 @@ func TestPrecheckRefusesBeforeSignIn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := newTestEngine()
+			e := stepstest.New()
 			_, err = RunUnattended(context.Background(), a, e, io.Discard)
 			var inv *InvalidError
 			if !errors.As(err, &inv) {
@@ -57,7 +60,7 @@ func TestPrecheckRefusesBeforeSignIn(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if e.signIns != 0 || len(e.applied) != 0 {
+			if e.SignIns != 0 || len(e.Applied) != 0 {
 				t.Error("signed in or applied before refusing the answer")
 			}
 			// The wizard's pass refuses the same value.

@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/output/product"
@@ -89,7 +91,7 @@ func methodPage(s *State) []Question {
 	return []Question{{
 		Key:     mq.Key,
 		Title:   mq.Prompt,
-		Help:    "The vendor offers more than one way; pick the one configured in " + p.Name + ".",
+		Help:    methodHelp(p),
 		Kind:    Select,
 		Options: opts,
 		Default: s.Draft.Method,
@@ -129,7 +131,11 @@ func productQuestionsPage(s *State) []Question {
 				return err
 			}
 		}
-		qs = append(qs, productQuestion(s, pq, after))
+		q := productQuestion(s, pq, after)
+		if pq.Key == product.KeyProtocols && !m.Flow.AppOnly() && hasDelegatedMailProtocol(pq.Choices) {
+			q.Help += ". " + bothAPIsHelp
+		}
+		qs = append(qs, q)
 	}
 	return qs
 }
@@ -139,7 +145,7 @@ func productQuestionsPage(s *State) []Question {
 func resolve(s *State) error {
 	p, m, ok := chosen(s)
 	if !ok {
-		return fmt.Errorf("%s / product: choose a product (and its method) first", FlagFor("product"))
+		return &FieldError{Key: "product", Label: "Product", Err: errors.New("choose a product (and its method) first")}
 	}
 	d := &s.Draft
 	d.Method = m.ID
@@ -165,20 +171,56 @@ func resolve(s *State) error {
 	d.RedirectURIs = uris
 	perms, err := m.Permissions(d.Protocols)
 	if err != nil {
-		return fmt.Errorf("%s / %w", FlagFor("protocols"), err)
+		return &FieldError{Key: product.KeyProtocols, Label: protocolsLabel, Err: withoutKey(product.KeyProtocols, err)}
 	}
 	d.Permissions = perms
-	d.Notes = append(p.Warnings(m, d.Protocols), p.Notes...)
+	d.Warnings = p.Warnings(m, d.Protocols)
+	d.Notes = append(append([]string(nil), d.Warnings...), p.Notes...)
 	for _, f := range p.Fixes {
 		d.Notes = append(d.Notes, "Vendor document fix: "+f.String())
 	}
 	if !d.NeedsSecret {
 		d.SecretMonths = 0
 	} else if d.SecretMonths == 0 {
-		d.SecretMonths = 12
+		d.SecretMonths = DefaultSecretMonths
 	}
 	if !d.AssignUsers {
 		d.RequireAssignment = false
 	}
 	return nil
+}
+
+// methodHelp says what the method choice decides, in the product's terms.
+func methodHelp(p product.Profile) string {
+	if p.ID == "generic" {
+		return "How does your mail client sign in? Each way sets up the app differently; the client's documentation names it."
+	}
+	return p.Name + " can sign in more than one way; choose the one set in " + p.Name + "'s mail settings."
+}
+
+// protocolsLabel names the protocols question on screen.
+const protocolsLabel = "Protocols"
+
+// bothAPIsHelp says where the delegated IMAP, POP and SMTP permissions
+// go, since vendor documents and the portal name either API.
+const bothAPIsHelp = "mailoauth registers the IMAP, POP and SMTP permissions on both Microsoft Graph and Office 365 Exchange Online, so either place in the portal shows them."
+
+// withoutKey drops a leading "key: " from a product error: the field's
+// label (or, unattended, its flag and key) already names it.
+func withoutKey(key string, err error) error {
+	if msg := err.Error(); strings.HasPrefix(msg, key+": ") {
+		return errors.New(strings.TrimPrefix(msg, key+": "))
+	}
+	return err
+}
+
+// hasDelegatedMailProtocol: IMAP, POP or SMTP is among the choices.
+func hasDelegatedMailProtocol(choices []string) bool {
+	for _, c := range choices {
+		switch c {
+		case string(catalog.IMAP), string(catalog.POP), string(catalog.SMTP):
+			return true
+		}
+	}
+	return false
 }

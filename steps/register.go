@@ -47,8 +47,8 @@ func register() Step {
 				}
 				s.Existing = apps
 				if len(apps) > 1 {
-					return fmt.Errorf("%s / app_id: %d apps are named %q (%s); choose one by its Application (client) ID",
-						FlagFor("app_id"), len(apps), d.AppName, appIDs(apps))
+					return &FieldError{Key: "app_id", Label: "App registration name", Err: fmt.Errorf("%d apps are named %q (%s); choose one by its Application (client) ID",
+						len(apps), d.AppName, appIDs(apps))}
 				}
 				if len(apps) == 1 && !s.createAnyway {
 					d.AppID = apps[0].AppID

@@ -42,7 +42,7 @@ func review() Step {
 		},
 		Pages: []Page{func(s *State) []Question {
 			return []Question{
-				{Title: "What will be created or changed", Kind: Note, Help: strings.Join(ReviewLines(s), "\n")},
+				note("What will be created or changed", ReviewBody(s)),
 				{
 					Title: "Make these changes now?", Kind: Confirm, Default: "true",
 					Help: "After this, Ctrl-C stops cleanly after the action in hand; re-running resumes.",
@@ -60,7 +60,7 @@ func review() Step {
 			r, err := e.Apply(ctx, s.Draft, p.Event)
 			s.Result = r
 			if err != nil {
-				return &ApplyError{Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName, Secret: r.Secret, CloudFlags: s.Tenant.Cloud.Flags()}
+				return s.applyError(err, r)
 			}
 			s.Applied = true
 			return nil
@@ -79,23 +79,66 @@ func review() Step {
 	}
 }
 
-// ReviewLines lists the planned changes, then the findings and notes.
-func ReviewLines(s *State) []string {
-	var lines []string
+// ReviewBody lists the planned changes, then what applies to them and is
+// new since sign-in: the pre-flight's blockers and warnings, and the
+// product's cautions for the method and protocols chosen. The product's
+// general notes and corrections to its vendor document are on the
+// settings sheet, not here.
+func ReviewBody(s *State) []Line {
+	var lines []Line
 	for _, c := range s.Changes {
 		line := fmt.Sprintf("%-7s %s", c.Action, c.Object)
 		if c.Detail != "" {
 			line += ": " + c.Detail
 		}
-		lines = append(lines, line)
+		kind := LineChange
+		if !c.Action.Changes() {
+			kind = LineUnchanged
+		}
+		lines = append(lines, Line{Kind: kind, Text: line})
+	}
+	seen := map[string]bool{}
+	for _, f := range s.SignInFindings {
+		seen[f.Text] = true
 	}
 	for _, f := range s.Findings {
-		lines = append(lines, FindingLine(f))
+		if seen[f.Text] {
+			continue // shown after sign-in already
+		}
+		seen[f.Text] = true
+		kind := LineAside
+		switch f.Severity {
+		case Blocker:
+			kind = LineStop
+		case Warning:
+			kind = LineCaution
+		}
+		lines = append(lines, Line{Kind: kind, Text: FindingLine(f)})
 	}
-	for _, n := range s.Draft.Notes {
-		lines = append(lines, "note: "+n)
+	for _, w := range s.Draft.Warnings {
+		lines = append(lines, Line{Kind: LineCaution, Text: "warning: " + w})
 	}
 	return lines
+}
+
+// applyError is a failed or stopped Apply (or what follows it), with what
+// is needed to resume or undo it.
+func (s *State) applyError(err error, r Result) *ApplyError {
+	return &ApplyError{
+		Err: err, StateFile: r.StateFile, AppName: s.Draft.AppName, Secret: r.Secret, SecretFile: r.SecretFile,
+		CloudFlags: s.Tenant.Cloud.Flags(), Ephemeral: s.Guide != nil && s.Guide.Ephemeral,
+	}
+}
+
+// StopError is the ApplyError of a run stopped after the review (in the
+// test or export step): the state file, the cloud's flags and the secret
+// of what Apply made.
+func (s *State) StopError(err error) *ApplyError {
+	var ae *ApplyError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return s.applyError(err, s.Result)
 }
 
 // ApplyError is a failed or interrupted Apply: some changes may exist,
@@ -109,18 +152,38 @@ type ApplyError struct {
 	// Secret is a client secret added before the stop: Entra shows its
 	// value only once, so the stop screen hands it over. Never in Error().
 	Secret string `json:"-"`
+	// SecretFile is the 0600 file that has held the secret's value since
+	// Graph returned it ("" when no file could be written).
+	SecretFile string
+	// Ephemeral: the tenant ends with the run (the demo's), so there is
+	// nothing to resume or undo.
+	Ephemeral bool
 }
 
-// SecretLines hand over a secret added before the stop (empty when none).
+// SecretLines hand over a secret added before the stop (empty when none):
+// where its file is, and the value itself, for a screen.
 func (e *ApplyError) SecretLines() []string {
-	if e.Secret == "" {
+	if e.Secret == "" && e.SecretFile == "" {
 		return nil
 	}
-	return []string{
-		"A client secret was added before the stop. Microsoft shows its value only once; save it now:",
-		"  " + e.Secret,
-		"(A resumed run that cannot find this value in the setup's files adds a new secret; this one stays on the app.)",
+	lines := e.SecretFileLines()
+	if e.Secret != "" {
+		lines = append(lines, "Microsoft shows its value only once; here it is:", "  "+e.Secret)
 	}
+	return lines
+}
+
+// SecretFileLines say where the secret added before the stop is, without
+// its value (for logs and unattended runs).
+func (e *ApplyError) SecretFileLines() []string {
+	switch {
+	case e.SecretFile != "":
+		return []string{"A client secret was added before the stop; its value is in:", "  " + e.SecretFile + "  (only you can read it)",
+			"A resumed run takes it from there; delete the file once the product has it."}
+	case e.Secret != "":
+		return []string{"A client secret was added before the stop, and no file could hold it (full or read-only disk?): copy it from the screen now."}
+	}
+	return nil
 }
 
 func (e *ApplyError) Error() string { return "applying the changes stopped: " + e.Err.Error() }
@@ -133,6 +196,9 @@ func (e *ApplyError) Interrupted() bool {
 
 // ResumeHelp says how to go on or undo, for the screen and the log.
 func (e *ApplyError) ResumeHelp() []string {
+	if e.Ephemeral {
+		return []string{"The demo's simulated tenant ends when the demo exits, so there is nothing to resume or undo: run mailoauth demo again to start over."}
+	}
 	if e.StateFile == "" {
 		return []string{"Resume: run again with the same app name " + quote(e.AppName) + ": it finds and updates the app"}
 	}

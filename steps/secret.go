@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/mailoauth/mailoauth/internal/model"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,15 +19,16 @@ func secret() Step {
 			if !s.Draft.NeedsSecret {
 				return nil
 			}
-			def := 12
+			def := DefaultSecretMonths
 			if s.Draft.SecretMonths > 0 {
 				def = s.Draft.SecretMonths
 			}
 			return []Question{{
 				Key:   "secret_months",
 				Title: "Client secret lifetime (months)",
-				Help:  "1 to 24 (Entra's maximum); Microsoft recommends less than 12. Plan the rotation before it expires.",
-				Kind:  Number, Default: strconv.Itoa(def), Validate: ValidateSecretMonths,
+				Help: "1 to 24 (Entra's maximum). Microsoft recommends less than 12 months; 6 is the portal's recommended 180 days. " +
+					"Before it expires, add a new secret and paste it into the product.",
+				Kind: Number, Default: strconv.Itoa(def), Validate: ValidateSecretMonths,
 				Set: func(s *State, v string) error {
 					n, _ := strconv.Atoi(strings.TrimSpace(v))
 					s.Draft.SecretMonths = n
@@ -44,6 +47,9 @@ func secret() Step {
 		},
 	}
 }
+
+// DefaultSecretMonths is the client secret's lifetime when none is given.
+const DefaultSecretMonths = model.DefaultSecretMonths
 
 // ValidateSecretMonths accepts a whole number from 1 to 24.
 func ValidateSecretMonths(v string) error {

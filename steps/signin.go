@@ -29,6 +29,7 @@ func signIn() Step {
 				return fmt.Errorf("reading the tenant failed: %w", err)
 			}
 			s.Findings = f
+			s.SignInFindings = append([]Finding(nil), f...)
 			return nil
 		},
 		Summary: func(s *State) string {

@@ -33,8 +33,12 @@ type Draft struct {
 	AdditionalUsers   []string `json:"additional_users,omitempty"`
 	AssignUsers       bool     `json:"assign_users"`
 	RequireAssignment bool     `json:"require_assignment"`
-	// Notes are the product's warnings and hints, shown on the review.
+	// Notes are the product's warnings, notes and corrections to its
+	// vendor document (the settings sheet prints them).
 	Notes []string `json:"notes,omitempty"`
+	// Warnings are the cautions that apply to this product, method and
+	// protocol choice: the review shows them, apart from the changes.
+	Warnings []string `json:"-"`
 }
 
 // AllMailboxes is Mailboxes then AdditionalUsers, without repeats.
@@ -57,9 +61,16 @@ type State struct {
 	// defaults in the wizard and the values in an unattended run.
 	Answers Answers
 
+	// Guide is the demo's help where a person would need it; nil on a
+	// real tenant.
+	Guide *Guide
+
 	Tenant   Tenant
 	Findings []Finding
-	Draft    Draft
+	// SignInFindings are the pre-flight findings read at sign-in; the
+	// review repeats only what is new since.
+	SignInFindings []Finding
+	Draft          Draft
 	// Existing are apps that already carry the chosen name.
 	Existing []ExistingApp
 	// createAnyway: the administrator chose a new app despite a namesake.
@@ -71,18 +82,20 @@ type State struct {
 	Applied  bool
 	Result   Result
 
-	RunTest     bool
-	TestMailbox string
-	Report      *TestReport
+	RunTest bool
+	// TestMailbox is the first mailbox tested; TestMailboxes all of them.
+	TestMailbox   string
+	TestMailboxes []string
+	Report        *TestReport
 	// TestError says why the login test could not run at all.
 	TestError string
 	Export    *ExportResult
 
 	// asked holds the keys answered in this run.
 	asked map[string]bool
-	// password is the mailbox password for the ROPC login test: kept only
-	// until the test ran, never written anywhere.
-	password string
+	// passwords are the mailbox passwords for the ROPC login test, by
+	// mailbox: kept only until the test ran, never written anywhere.
+	passwords map[string]string
 }
 
 // NewState starts a run from answers given ahead.

@@ -34,11 +34,15 @@ const (
 	ExportStep      ID = "export"
 )
 
-// Progress receives what an action shows while it runs. Either func may
-// be nil.
+// Progress receives what an action shows while it runs. Any func may be
+// nil.
 type Progress struct {
 	DeviceCode func(DeviceCode)
 	Event      func(Event)
+	// OpenURL shows an address a person must open (the mailbox user's
+	// sign-in page in the login test) inside the shell that runs the
+	// steps, and may open the browser; nil leaves it to the engine.
+	OpenURL func(url string) error
 }
 
 // Action does a step's work through the engine.
@@ -101,8 +105,11 @@ type Question struct {
 	// Empty for wizard-only questions (notes, the review's confirmation).
 	Key   string
 	Title string
-	// Help is one line under the title (for a Note, its body).
-	Help    string
+	// Help is one line under the title (for a Note, its body as text).
+	Help string
+	// Body is a Note's lines, each with what it is, so a screen can style
+	// warnings apart from changes; Help holds the same text.
+	Body    []Line
 	Kind    Kind
 	Options []Option
 	// Default is the value offered; for typed questions without one the
@@ -174,10 +181,75 @@ func (q Question) Answer(s *State, v string) error {
 }
 
 func (q Question) fieldError(err error) error {
-	if q.Key == "" {
-		return fmt.Errorf("%s: %w", q.Title, err)
+	return &FieldError{Key: q.Key, Label: q.Title, Err: err}
+}
+
+// FieldError is a refused answer. Its Error names the flag and the
+// answers key (what an unattended run's author types); AdminText names the
+// field's label instead (what the person at the screen sees).
+type FieldError struct {
+	Key   string // answers key; "" for a wizard-only question
+	Label string // the question's title
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	if e.Key == "" {
+		return e.Label + ": " + e.Err.Error()
 	}
-	return fmt.Errorf("%s / %s: %w", FlagFor(q.Key), q.Key, err)
+	return FlagFor(e.Key) + " / " + e.Key + ": " + e.Err.Error()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// AdminText is err for the screen: a refused answer is named by its
+// field's label, not by its flag and key.
+func AdminText(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		msg = strings.Replace(msg, fe.Error(), fe.Label+": "+fe.Err.Error(), 1)
+	}
+	return msg
+}
+
+// LineKind says what a line of a note is.
+type LineKind int
+
+const (
+	LinePlain     LineKind = iota
+	LineChange             // something that will be created or changed
+	LineUnchanged          // already as wanted: nothing is sent
+	LineCaution            // a warning: it may not work as wanted
+	LineStop               // a blocker: the setup cannot succeed yet
+	LineAside              // a note or hint, read if useful
+)
+
+// Line is one line of a note.
+type Line struct {
+	Kind LineKind
+	Text string
+}
+
+// note is a Note question with styled lines; Help carries the same text
+// for the line-by-line shells.
+func note(title string, body []Line) Question {
+	texts := make([]string, len(body))
+	for i, l := range body {
+		texts[i] = l.Text
+	}
+	return Question{Title: title, Kind: Note, Body: body, Help: strings.Join(texts, "\n")}
+}
+
+func plainLines(texts []string) []Line {
+	out := make([]Line, len(texts))
+	for i, t := range texts {
+		out[i] = Line{Kind: LinePlain, Text: t}
+	}
+	return out
 }
 
 // ErrMissing is wrapped by the error for a question without an answer

@@ -82,16 +82,35 @@ type Shell struct {
 // check before the review asks the step's questions again.
 func Drive(ctx context.Context, s *State, e Engine, sh Shell) (Outcome, error) {
 	out, ask := sh.Out, sh.Ask
+	if s.Guide == nil {
+		s.Guide = GuideOf(e)
+	}
+	// An action may report the same step in progress more than once
+	// (a retry, two layers saying it): print each line once per step.
+	printed := map[string]bool{}
 	p := Progress{
 		DeviceCode: func(dc DeviceCode) {
 			fmt.Fprintf(out, "To sign in, open %s and enter the code %s\n", dc.VerificationURL, dc.UserCode)
+			if s.Guide != nil && s.Guide.SignIn != "" {
+				fmt.Fprintln(out, s.Guide.SignIn)
+			}
 			if sh.DeviceCode != nil {
 				sh.DeviceCode(dc)
 			}
 		},
-		Event: func(ev Event) { fmt.Fprintln(out, EventLine(ev)) },
+		Event: func(ev Event) {
+			line := EventLine(ev)
+			if !ev.Done && ev.Err == nil && ev.Wait == 0 {
+				if printed[line] {
+					return
+				}
+				printed[line] = true
+			}
+			fmt.Fprintln(out, line)
+		},
 	}
 	for _, st := range All() {
+		clear(printed)
 		if ask != nil {
 			fmt.Fprintf(out, "\n== %s ==\n%s\n", st.Title, st.Help)
 		}

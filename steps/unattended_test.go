@@ -1,4 +1,4 @@
-package steps
+package steps_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
+	. "github.com/mailoauth/mailoauth/steps"
+	"github.com/mailoauth/mailoauth/steps/stepstest"
 )
 
 // productAnswers are answers files that take every product (and method)
@@ -27,7 +29,7 @@ var productAnswers = map[string]string{
 	"generic/dc":       "product: generic\nmethod: device-code\nmailboxes: helpdesk@contoso.com\naudience: multi\n",
 }
 
-func runAnswers(t *testing.T, e *testEngine, file string) (Outcome, string, error) {
+func runAnswers(t *testing.T, e *stepstest.Engine, file string) (Outcome, string, error) {
 	t.Helper()
 	a, err := ParseAnswers([]byte(file))
 	if err != nil {
@@ -41,19 +43,24 @@ func runAnswers(t *testing.T, e *testEngine, file string) (Outcome, string, erro
 func TestUnattendedEveryProduct(t *testing.T) {
 	for name, file := range productAnswers {
 		t.Run(name, func(t *testing.T) {
-			e := newTestEngine()
+			e := stepstest.NewSignedIn()
 			o, log, err := runAnswers(t, e, file)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, log)
 			}
-			if len(e.applied) != 1 || len(e.exported) != 1 || len(e.tested) != 1 {
-				t.Fatalf("applied %d, tested %d, exported %d; want 1 each", len(e.applied), len(e.tested), len(e.exported))
+			if len(e.Applied) != 1 || len(e.Exported) != 1 {
+				t.Fatalf("applied %d, exported %d; want 1 each", len(e.Applied), len(e.Exported))
 			}
-			d := e.applied[0]
+			d := e.Applied[0]
+			// Every mailbox is tested (Agiloft: the inbound account and its
+			// additional user), each over every protocol.
+			if all := d.AllMailboxes(); len(e.Tested) != len(all) || len(o.Test.Rows) != len(all)*len(d.Protocols) {
+				t.Fatalf("tested %d mailboxes (%d rows); want %d: %v", len(e.Tested), len(o.Test.Rows), len(all), all)
+			}
 			if d.AppName == "" || d.Flow == "" || len(d.Permissions) == 0 || len(d.Protocols) == 0 {
 				t.Errorf("draft incomplete: %+v", d)
 			}
-			if d.Flow == catalog.ROPC && e.tested[0].Password == "" {
+			if d.Flow == catalog.ROPC && e.Tested[0].Password == "" {
 				t.Error("ROPC test got no password")
 			}
 			if !o.Test.OK() || o.LoginFailed() {
@@ -76,24 +83,24 @@ func TestUnattendedEveryProduct(t *testing.T) {
 }
 
 func TestUnattendedProductFacts(t *testing.T) {
-	e := newTestEngine()
+	e := stepstest.NewSignedIn()
 	if _, log, err := runAnswers(t, e, productAnswers["extraview"]); err != nil {
 		t.Fatal(err, log)
 	}
-	d := e.applied[0]
+	d := e.Applied[0]
 	want := "https://ev.example.com/evj/OAuth2?p_action=getTokenReturn&p_option=admin.EmailTokenUtility"
 	if d.Platform != catalog.Web || len(d.RedirectURIs) != 1 || d.RedirectURIs[0] != want {
 		t.Errorf("platform %s, redirect %v", d.Platform, d.RedirectURIs)
 	}
-	if !d.AssignUsers || !d.NeedsSecret || d.SecretMonths != 12 || d.AppName != "ExtraView mail (OAuth2)" {
+	if !d.AssignUsers || !d.NeedsSecret || d.SecretMonths != DefaultSecretMonths || d.AppName != "ExtraView mail (OAuth2)" {
 		t.Errorf("draft %+v", d)
 	}
 
-	e = newTestEngine()
+	e = stepstest.NewSignedIn()
 	if _, log, err := runAnswers(t, e, productAnswers["monitor-erp/cs"]); err != nil {
 		t.Fatal(err, log)
 	}
-	d = e.applied[0]
+	d = e.Applied[0]
 	if d.Platform != catalog.PublicClient || d.RedirectURIs[0] != "https://login.microsoftonline.com/common/oauth2/nativeclient" || d.PublicClient {
 		t.Errorf("monitor client-secret: platform %s redirect %v public %v", d.Platform, d.RedirectURIs, d.PublicClient)
 	}
@@ -114,7 +121,7 @@ func TestUnattendedMissingAnswerNamesFlagAndKey(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			e := newTestEngine()
+			e := stepstest.NewSignedIn()
 			_, _, err := runAnswers(t, e, c.file)
 			var miss *MissingError
 			if !errors.As(err, &miss) || !errors.Is(err, ErrMissing) {
@@ -124,7 +131,7 @@ func TestUnattendedMissingAnswerNamesFlagAndKey(t *testing.T) {
 			if !strings.Contains(msg, c.flag+" required when not running interactively") || !strings.Contains(msg, c.key) {
 				t.Errorf("error %q does not name %s / %s", msg, c.flag, c.key)
 			}
-			if len(e.applied) != 0 || e.signIns != 0 {
+			if len(e.Applied) != 0 || e.SignIns != 0 {
 				t.Error("signed in or applied changes although an answer was missing")
 			}
 		})
@@ -145,12 +152,12 @@ func TestUnattendedBadAnswersRefusedBeforeChanges(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			e := newTestEngine()
+			e := stepstest.NewSignedIn()
 			_, _, err := runAnswers(t, e, c.file)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one naming %q", err, c.want)
 			}
-			if len(e.applied) != 0 {
+			if len(e.Applied) != 0 {
 				t.Error("changes were applied despite a bad answer")
 			}
 		})
@@ -158,18 +165,18 @@ func TestUnattendedBadAnswersRefusedBeforeChanges(t *testing.T) {
 }
 
 func TestUnattendedUpdatesAppWithSameName(t *testing.T) {
-	e := newTestEngine()
-	e.apps = []ExistingApp{{AppID: "99999999-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"}}
+	e := stepstest.NewSignedIn()
+	e.Apps = []ExistingApp{{AppID: "99999999-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"}}
 	o, log, err := runAnswers(t, e, productAnswers["agiloft"])
 	if err != nil {
 		t.Fatal(err, log)
 	}
-	if e.applied[0].AppID != e.apps[0].AppID || o.Result.Created {
-		t.Errorf("existing app not updated: draft app id %q", e.applied[0].AppID)
+	if e.Applied[0].AppID != e.Apps[0].AppID || o.Result.Created {
+		t.Errorf("existing app not updated: draft app id %q", e.Applied[0].AppID)
 	}
 
-	e.apps = append(e.apps, ExistingApp{AppID: "aaaaaaaa-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"})
-	e.applied = nil
+	e.Apps = append(e.Apps, ExistingApp{AppID: "aaaaaaaa-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"})
+	e.Applied = nil
 	_, _, err = runAnswers(t, e, "product: agiloft\napp_name: agiloft mail (oauth2)\nmailboxes: helpdesk@contoso.com\n")
 	if !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), "--app-id") {
 		t.Errorf("two namesakes: %v", err)
@@ -177,20 +184,20 @@ func TestUnattendedUpdatesAppWithSameName(t *testing.T) {
 }
 
 func TestUnattendedBlockerStopsBeforeChanges(t *testing.T) {
-	e := newTestEngine()
-	e.findings = []Finding{{Severity: Blocker, Text: "you are not an administrator", Fix: "sign in as a Global Administrator"}}
+	e := stepstest.NewSignedIn()
+	e.Findings = []Finding{{Severity: Blocker, Text: "you are not an administrator", Fix: "sign in as a Global Administrator"}}
 	_, _, err := runAnswers(t, e, productAnswers["agiloft"])
 	if err == nil || !strings.Contains(err.Error(), "sign in as a Global Administrator") {
 		t.Fatalf("error %v", err)
 	}
-	if len(e.applied) != 0 {
+	if len(e.Applied) != 0 {
 		t.Error("applied despite a blocker")
 	}
 }
 
 func TestUnattendedLoginFailure(t *testing.T) {
-	e := newTestEngine()
-	e.failTest = map[catalog.Protocol]string{catalog.SMTP: "535 5.7.139 SmtpClientAuthentication is disabled"}
+	e := stepstest.NewSignedIn()
+	e.FailTest = map[catalog.Protocol]stepstest.Failure{catalog.SMTP: {Cause: "535 5.7.139 SmtpClientAuthentication is disabled", Fix: "run exchange-setup.ps1"}}
 	o, _, err := runAnswers(t, e, productAnswers["extraview"])
 	if err != nil {
 		t.Fatal(err)
@@ -204,12 +211,12 @@ func TestUnattendedLoginFailure(t *testing.T) {
 }
 
 func TestUnattendedSkipTest(t *testing.T) {
-	e := newTestEngine()
+	e := stepstest.NewSignedIn()
 	o, _, err := runAnswers(t, e, "product: genesys\nmailboxes: helpdesk@contoso.com\ntest: false\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.tested) != 0 || o.Test != nil || o.LoginFailed() {
+	if len(e.Tested) != 0 || o.Test != nil || o.LoginFailed() {
 		t.Error("test ran although test: false")
 	}
 }
@@ -235,14 +242,14 @@ func TestValidators(t *testing.T) {
 	}
 }
 
-type brokenTestEngine struct{ *testEngine }
+type brokenTestEngine struct{ *stepstest.Engine }
 
 func (brokenTestEngine) Test(context.Context, Result, TestInput, func(Event)) (TestReport, error) {
 	return TestReport{}, errors.New("imap: dial tcp: connection refused")
 }
 
 func TestUnattendedTestCannotRunStillExports(t *testing.T) {
-	e := newTestEngine()
+	e := stepstest.NewSignedIn()
 	a, _ := ParseAnswers([]byte(productAnswers["agiloft"]))
 	o, err := RunUnattended(context.Background(), a, brokenTestEngine{e}, io.Discard)
 	if err != nil {
@@ -254,14 +261,14 @@ func TestUnattendedTestCannotRunStillExports(t *testing.T) {
 }
 
 func TestUnattendedAppNameFromAnswersFindsApp(t *testing.T) {
-	e := newTestEngine()
-	e.apps = []ExistingApp{{AppID: "12345678-8888-7777-6666-555555555555", DisplayName: "Helpdesk mail"}}
+	e := stepstest.NewSignedIn()
+	e.Apps = []ExistingApp{{AppID: "12345678-8888-7777-6666-555555555555", DisplayName: "Helpdesk mail"}}
 	_, log, err := runAnswers(t, e, "product: agiloft\napp_name: Helpdesk mail\nmailboxes: helpdesk@contoso.com\n")
 	if err != nil {
 		t.Fatal(err, log)
 	}
-	if e.applied[0].AppID != e.apps[0].AppID || e.applied[0].AppName != "Helpdesk mail" {
-		t.Errorf("draft %+v", e.applied[0])
+	if e.Applied[0].AppID != e.Apps[0].AppID || e.Applied[0].AppName != "Helpdesk mail" {
+		t.Errorf("draft %+v", e.Applied[0])
 	}
 	if !strings.Contains(log, "update 12345678-8888-7777-6666-555555555555") {
 		t.Errorf("log does not say update:\n%s", log)
@@ -283,13 +290,13 @@ func TestUnattendedMissingAnswerBeforeSignIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := newTestEngine()
+		e := stepstest.NewSignedIn()
 		_, err = RunUnattended(context.Background(), a, e, io.Discard)
 		var missing *MissingError
 		if !errors.As(err, &missing) || missing.Key != c.key || !strings.Contains(err.Error(), c.flag) {
 			t.Errorf("%q: error %v, want one naming %s / %s", c.yaml, err, c.flag, c.key)
 		}
-		if e.signIns != 0 {
+		if e.SignIns != 0 {
 			t.Errorf("%q: the admin was asked to sign in before the missing answer was reported", c.yaml)
 		}
 	}

@@ -27,11 +27,11 @@ func users() Step {
 				}
 				switch {
 				case !info.Exists:
-					return fmt.Errorf("%s / mailboxes: %s is not a user or shared mailbox in %s; check the spelling or create the mailbox first",
-						FlagFor("mailboxes"), addr, tenantLabel(s.Tenant))
+					return mailboxError(s, addr, fmt.Errorf("%s is not a user or shared mailbox in %s; check the spelling or create the mailbox first",
+						addr, tenantLabel(s.Tenant)))
 				case !info.Licensed && !info.Shared:
-					return fmt.Errorf("%s / mailboxes: %s has no Exchange Online licence, so it has no mailbox; assign a licence with Exchange Online (Plan 1 or 2) in the Microsoft 365 admin center",
-						FlagFor("mailboxes"), addr)
+					return mailboxError(s, addr, fmt.Errorf("%s has no Exchange Online licence, so it has no mailbox; assign a licence with Exchange Online (Plan 1 or 2) in the Microsoft 365 admin center",
+						addr))
 				}
 				s.Mailboxes = append(s.Mailboxes, info)
 			}
@@ -77,6 +77,9 @@ func usersPage(s *State) []Question {
 		if d.AssignUsers && key == "mailboxes" {
 			q.Help += "; each is assigned to the enterprise application"
 		}
+		if key == "mailboxes" {
+			guideMailbox(s, &q)
+		}
 		qs = append(qs, q)
 	}
 	if len(qs) == 0 {
@@ -90,6 +93,7 @@ func usersPage(s *State) []Question {
 				return nil
 			},
 		})
+		guideMailbox(s, &qs[0])
 	}
 	if d.AssignUsers {
 		qs = append(qs, Question{
@@ -118,3 +122,44 @@ func ValidateAddresses(v string) error {
 
 // ValidateAddress accepts a bare address like name@example.com.
 func ValidateAddress(v string) error { return validate.Email(v) }
+
+// guideMailbox offers the demo's mailbox and names its seeded users.
+func guideMailbox(s *State, q *Question) {
+	g := s.Guide
+	if g == nil {
+		return
+	}
+	if q.Default == "" && len(s.Draft.Mailboxes) == 0 {
+		q.Default = g.Mailbox
+	}
+	if g.MailboxHelp != "" {
+		q.Help += ". " + g.MailboxHelp
+	}
+}
+
+// mailboxError names the mailbox field that holds addr: the additional
+// users' when it is one of those, else the mailboxes'.
+func mailboxError(s *State, addr string, err error) error {
+	key := "mailboxes"
+	for _, a := range s.Draft.AdditionalUsers {
+		if a == addr && !contains(s.Draft.Mailboxes, addr) {
+			key = "additional_users"
+		}
+	}
+	label := "Mailbox addresses"
+	if _, m, ok := chosen(s); ok {
+		if pq, found := m.Question(key); found {
+			label = pq.Prompt
+		}
+	}
+	return &FieldError{Key: key, Label: label, Err: err}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

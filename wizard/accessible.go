@@ -56,14 +56,16 @@ func runAccessible(ctx context.Context, e steps.Engine, o Options) (steps.Outcom
 			}
 		},
 	}
+	restore := catchBrowserOutput(func(line string) { fmt.Fprintln(o.Out, "The browser opener said: "+line) })
 	out, err := steps.Drive(ctx, s, e, sh)
+	restore()
 	var ae *steps.ApplyError
 	switch {
 	case err == nil:
 		m := New(ctx, e, o)
 		m.state, m.phase = s, phaseDone
 		fmt.Fprintln(o.Out)
-		fmt.Fprint(o.Out, m.summaryView(true))
+		fmt.Fprint(o.Out, m.summaryText(true, 1000)) // unwrapped: the reader's terminal wraps
 	case errors.Is(err, steps.ErrDeclined):
 		err = fmt.Errorf("%w: %w", ErrAborted, steps.ErrDeclined)
 	case errors.As(err, &ae) && ae.Interrupted():
@@ -72,6 +74,9 @@ func runAccessible(ctx context.Context, e steps.Engine, o Options) (steps.Outcom
 	case errors.Is(err, ErrAborted) || errors.Is(err, huh.ErrUserAborted) || errors.Is(err, context.Canceled):
 		err = ErrAborted
 	}
+	if line := nothingChanged(err); line != "" {
+		fmt.Fprintln(o.Out, line)
+	}
 	return out, err
 }
 
@@ -79,56 +84,21 @@ func accessibleForm(o Options, f huh.Field) *huh.Form {
 	return huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(o.In).WithOutput(o.Out).WithTheme(huh.ThemeBase())
 }
 
-// askAccessible asks one question line by line, validated as typed.
+// askAccessible asks one question line by line, validated as typed, with
+// its help and what Enter keeps printed first.
 func askAccessible(o Options, q steps.Question, initial string) (string, error) {
-	title := q.Title
 	if q.Help != "" {
 		fmt.Fprintln(o.Out, q.Help)
 	}
-	var f huh.Field
-	var get func() string
-	switch q.Kind {
-	case steps.Confirm:
-		b := initial == "true"
-		f = huh.NewConfirm().Title(title).Value(&b)
-		get = func() string { return fmt.Sprint(b) }
-	case steps.Select:
-		v := initial
-		var opts []huh.Option[string]
-		for _, op := range q.Options {
-			opts = append(opts, huh.NewOption(op.Label, op.Value))
-		}
-		f = huh.NewSelect[string]().Title(title).Options(opts...).Value(&v)
-		get = func() string { return v }
-	case steps.MultiSelect:
-		chosen := steps.SplitList(initial)
-		l := append([]string(nil), chosen...)
-		var opts []huh.Option[string]
-		for _, op := range q.Options {
-			opts = append(opts, huh.NewOption(op.Label, op.Value).Selected(contains(chosen, op.Value)))
-		}
-		f = huh.NewMultiSelect[string]().Title(title).Options(opts...).Value(&l).
-			Validate(func(v []string) error { return q.Check(strings.Join(v, ",")) })
-		get = func() string { return strings.Join(l, ",") }
-	default:
-		v := initial
-		// huh checks the raw line; an empty line takes the offered value.
-		in := huh.NewInput().Title(title).Value(&v).Validate(func(s string) error {
-			if strings.TrimSpace(s) == "" && initial != "" {
-				return q.Check(initial)
-			}
-			return q.Check(s)
-		})
-		if _, tty := o.In.(*os.File); q.Kind == steps.Password && tty {
-			in = in.EchoMode(huh.EchoModePassword)
-		}
-		f = in
-		get = func() string { return v }
+	if line := defaultLine(q, initial); line != "" {
+		fmt.Fprintln(o.Out, line)
 	}
-	if err := accessibleForm(o, f).Run(); err != nil {
+	_, tty := o.In.(*os.File)
+	f := newField(q, initial, fieldLook{accessible: true, hide: tty})
+	if err := accessibleForm(o, f.huh).Run(); err != nil {
 		return "", err
 	}
-	return get(), nil
+	return f.value(), nil
 }
 
 // lineReader hands out at most one line per Read, so that each of huh's

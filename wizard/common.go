@@ -24,9 +24,25 @@ type Styles struct {
 	Title, Help, Done, Current, Todo, Summary, Error, Warn, OK, Dim, Code, Box, Secret, Side lipgloss.Style
 }
 
+// plainTheme is the forms' theme without colour (NO_COLOR, TERM=dumb):
+// with colours gone, the chosen button of a Yes/No question is marked in
+// text, "[Yes]  No ", so the two never look the same.
+func plainTheme() *huh.Theme {
+	t := huh.ThemeBase()
+	mark := lipgloss.Border{Left: "[", Right: "]"}
+	for _, fs := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+		fs.FocusedButton = lipgloss.NewStyle().Border(mark, false, true, false, true).MarginRight(1)
+		fs.BlurredButton = lipgloss.NewStyle().Padding(0, 1).MarginRight(1)
+	}
+	return t
+}
+
 // KeyMap are the wizard's own keys (the forms keep huh's).
 type KeyMap struct {
 	Back, Quit, Open, Approve, Finish key.Binding
+	// The body's viewport: pages always; lines, top and bottom where no
+	// field needs the arrows.
+	PageUp, PageDown, Up, Down, Top, Bottom key.Binding
 }
 
 func newKeyMap() KeyMap {
@@ -36,6 +52,13 @@ func newKeyMap() KeyMap {
 		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open the browser")),
 		Approve: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve here")),
 		Finish:  key.NewBinding(key.WithKeys("enter", "q"), key.WithHelp("enter", "finish")),
+
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑", "scroll up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "scroll down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "bottom")),
 	}
 }
 
@@ -46,7 +69,7 @@ func newCommon(w io.Writer, noColor bool) Common {
 	theme := huh.ThemeCharm()
 	if noColor {
 		r.SetColorProfile(termenv.Ascii)
-		theme = huh.ThemeBase()
+		theme = plainTheme()
 	}
 	accent := lipgloss.AdaptiveColor{Light: "#5A56E0", Dark: "#7571F9"}
 	green := lipgloss.AdaptiveColor{Light: "#02BA84", Dark: "#02BF87"}

@@ -29,12 +29,18 @@ type driver struct {
 
 func startWizard(t *testing.T, e steps.Engine, o Options) *driver {
 	t.Helper()
+	return startWizardSized(t, e, o, 130, 60)
+}
+
+// startWizardSized is startWizard in a terminal of that size.
+func startWizardSized(t *testing.T, e steps.Engine, o Options, width, height int) *driver {
+	t.Helper()
 	if o.Out == nil {
 		o.Out = &strings.Builder{} // the Common renderer's writer; teatest owns the real output
 	}
 	o.NoColor = true
 	m := New(context.Background(), e, o)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(130, 60))
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height))
 	return &driver{t: t, tm: tm, m: m}
 }
 

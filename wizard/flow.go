@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/mailoauth/mailoauth/steps"
 )
@@ -31,7 +29,7 @@ type actionMsg struct {
 // enterStep starts step i: Prepare, then its first page.
 func (m *Model) enterStep(i int) tea.Cmd {
 	m.step, m.page = i, 0
-	m.events, m.device, m.notice, m.failure, m.running = nil, nil, "", nil, ""
+	m.events, m.device, m.notice, m.failure, m.running, m.signInURL = nil, nil, "", nil, "", ""
 	m.form = nil
 	if i >= len(m.all) {
 		m.phase = phaseDone
@@ -69,7 +67,9 @@ func (m *Model) runAct() tea.Cmd {
 	}
 	if st.Commits {
 		m.committed = true
-		m.appName = m.state.Draft.AppName
+	}
+	if m.committed {
+		m.stopped = m.state.StopError(context.Canceled)
 	}
 	return m.runAction(st.Act, phaseAct)
 }
@@ -100,12 +100,26 @@ func (m *Model) runAction(fn steps.Action, ph phase) tea.Cmd {
 		case <-done:
 		}
 	}
-	state, engine := m.state, m.engine
+	state, engine, open := m.state, m.engine, m.o.OpenURL
 	go func() {
 		defer cancel()
 		err := fn(ctx, state, engine, steps.Progress{
 			DeviceCode: func(dc steps.DeviceCode) { send(deviceCodeMsg{id, dc}) },
 			Event:      func(ev steps.Event) { send(eventMsg{id, ev}) },
+			// The mailbox user's sign-in page: on the screen, and in the
+			// browser when one opens; never printed over the screen.
+			OpenURL: func(u string) error {
+				send(signInURLMsg{id, u})
+				if open == nil {
+					return nil
+				}
+				if err := open(u); err != nil {
+					send(noticeMsg("No browser opened (" + err.Error() + "): open the address above yourself."))
+				} else {
+					send(noticeMsg("Browser opened at that address."))
+				}
+				return nil
+			},
 		})
 		send(actionDoneMsg{id, err})
 	}()
@@ -213,110 +227,74 @@ func (m *Model) reshow() tea.Cmd {
 	return m.enterStep(m.step)
 }
 
-// boundField ties a form field's value to its question.
-type boundField struct {
-	q    steps.Question
-	str  *string
-	b    *bool
-	list *[]string
-}
-
-func (f boundField) value() string {
-	switch {
-	case f.b != nil:
-		if *f.b {
-			return "true"
-		}
-		return "false"
-	case f.list != nil:
-		return strings.Join(*f.list, ",")
-	case f.str != nil:
-		return *f.str
-	}
-	return ""
-}
-
-// buildForm makes the huh form of the current question: one field per
-// form, so each question is answered (and validated where it is typed)
+// buildForm shows the current question: a note is drawn by the wizard
+// (it scrolls with the body); any other question is a huh form of one
+// field, so each question is answered (and validated where it is typed)
 // before the next one appears.
 func (m *Model) buildForm() tea.Cmd {
 	q := m.pageQs[m.qi]
-	initial := m.state.Initial(q)
-	bf := boundField{q: q}
-	var field huh.Field
-	switch q.Kind {
-	case steps.Note:
-		field = huh.NewNote().Title(q.Title).Description(escapeNote(q.Help)).Next(true).NextLabel("Continue")
-	case steps.Confirm:
-		b := initial == "true"
-		bf.b = &b
-		field = huh.NewConfirm().Key(q.Key).Title(q.Title).Description(q.Help).
-			Affirmative("Yes").Negative("No").Value(bf.b)
-	case steps.Select:
-		s := initial
-		bf.str = &s
-		var opts []huh.Option[string]
-		for _, o := range q.Options {
-			opts = append(opts, huh.NewOption(o.Label, o.Value))
-		}
-		field = huh.NewSelect[string]().Key(q.Key).Title(q.Title).Description(q.Help).
-			Options(opts...).Value(bf.str).Height(m.fieldHeight(q))
-	case steps.MultiSelect:
-		chosen := steps.SplitList(initial)
-		l := append([]string(nil), chosen...)
-		bf.list = &l
-		var opts []huh.Option[string]
-		for _, o := range q.Options {
-			opts = append(opts, huh.NewOption(o.Label, o.Value).Selected(contains(chosen, o.Value)))
-		}
-		field = huh.NewMultiSelect[string]().Key(q.Key).Title(q.Title).Description(q.Help).
-			Options(opts...).Value(bf.list).Height(m.fieldHeight(q)).
-			Validate(func(v []string) error { return q.Check(strings.Join(v, ",")) })
-	default:
-		s := initial
-		bf.str = &s
-		in := huh.NewInput().Key(q.Key).Title(q.Title).Description(q.Help).Value(bf.str).
-			Validate(q.Check)
-		if q.Kind == steps.Password {
-			in = in.EchoMode(huh.EchoModePassword)
-		}
-		field = in
+	if q.Kind == steps.Note {
+		m.form, m.field = nil, field{q: q}
+		return nil
 	}
-	m.field = bf
-	m.form = huh.NewForm(huh.NewGroup(field)).
+	m.field = newField(q, m.state.Initial(q), fieldLook{width: m.mainWidth()})
+	m.form = huh.NewForm(huh.NewGroup(m.field.huh)).
 		WithTheme(m.c.Theme).WithShowHelp(true).WithWidth(m.mainWidth())
 	cmd := m.form.Init()
-	// Size the form now: it asks the terminal with a command, which an
-	// embedded form (or a test terminal) may never answer; until then huh
-	// cuts the field below a wrapped description.
-	f, _ := m.form.Update(tea.WindowSizeMsg{Width: m.c.Width, Height: max(m.c.Height, 40)})
-	m.form = f.(*huh.Form)
-	if q.Kind == steps.MultiSelect {
-		// huh starts the cursor on the first chosen option and scrolls the
-		// ones above it out of sight; start at the top instead.
-		f, _ = m.form.Update(tea.KeyMsg{Type: tea.KeyHome})
-		m.form = f.(*huh.Form)
+	m.sizeForm()
+	if q.Kind == steps.Select || q.Kind == steps.MultiSelect {
+		m.placeCursor(q)
 	}
 	return cmd
 }
 
-// fieldHeight fits a select's title, wrapped description and every
-// option, so no option hides below a scroll.
-func (m *Model) fieldHeight(q steps.Question) int {
-	w := m.mainWidth() - 2 // huh's "┃ " margin
-	h := lipgloss.Height(wrap(q.Title, w)) + len(q.Options) + 1
-	if q.Help != "" {
-		h += lipgloss.Height(wrap(q.Help, w))
+// sizeForm gives the form all the height it needs: the wizard's body
+// scrolls, so huh must not cut the field (below a wrapped help line, or
+// an option at the bottom). huh also asks the terminal with a command,
+// which an embedded form (or a test terminal) may never answer.
+func (m *Model) sizeForm() {
+	f, _ := m.form.Update(tea.WindowSizeMsg{Width: m.c.Width, Height: 1000})
+	m.form = f.(*huh.Form)
+}
+
+// placeCursor puts a select's cursor on the option it was on when this
+// question was answered before (Esc back), else on the chosen value
+// (select) or the first option (multi-select), with every option in
+// sight: huh scrolls the options above its starting cursor out of view.
+func (m *Model) placeCursor(q steps.Question) {
+	target, ok := m.cursors[questionID(q)]
+	if !ok && q.Kind == steps.Select {
+		target = m.field.value()
 	}
-	return h
+	keys := []tea.KeyMsg{{Type: tea.KeyHome}}
+	for i := 0; i < optionIndex(q, target); i++ {
+		keys = append(keys, tea.KeyMsg{Type: tea.KeyDown})
+	}
+	for _, k := range keys {
+		f, _ := m.form.Update(k)
+		m.form = f.(*huh.Form)
+	}
+}
+
+func questionID(q steps.Question) string {
+	if q.Key != "" {
+		return q.Key
+	}
+	return q.Title
 }
 
 // formDone records the answer; a value the step refuses keeps the
 // question open with the reason.
 func (m *Model) formDone() tea.Cmd {
 	q := m.field.q
-	v := m.field.value()
+	var v string
 	if q.Kind != steps.Note {
+		v = m.field.value()
+		if m.field.hovered != nil {
+			if h, ok := m.field.hovered(); ok {
+				m.cursors[questionID(q)] = h
+			}
+		}
 		if err := m.state.Record(q, v); err != nil {
 			m.failure = err
 			return m.buildForm()
@@ -358,11 +336,4 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// escapeNote keeps huh's note markup (_italic_, *bold*, `code`) from
-// eating permission names like full_access_as_app.
-func escapeNote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, "_", `\_`, "*", `\*`, "`", "\\`")
-	return r.Replace(s)
 }

@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -49,13 +48,26 @@ type Model struct {
 	// while an action changes it.
 	signInFindings []steps.Finding
 	tenant         steps.Tenant
-	appName        string // copied when the review's changes start
+	// stopped is how to resume or undo, copied when the review's changes
+	// start (the state file, the cloud's flags), for a second Ctrl-C
+	// that leaves before the action in hand ends.
+	stopped *steps.ApplyError
 
-	form     *huh.Form
-	field    boundField       // the question the form asks
+	form     *huh.Form        // nil for a note (drawn by the wizard itself)
+	field    field            // the question asked
 	pageQs   []steps.Question // the current page's questions
 	qi       int              // index of the current question in pageQs
 	answered []string         // lines for the page's answered questions
+	// cursors remember where a select's cursor was when it was answered,
+	// so Esc back returns to the same option.
+	cursors map[string]string
+
+	// sc is the body's viewport; wide: this screen holds a value that
+	// fits only without the step list.
+	sc   scroller
+	wide bool
+	// lastHeight is the body's height in the last frame (page keys).
+	lastHeight int
 
 	spin       spinner.Model
 	running    string // what the spinner says
@@ -65,10 +77,16 @@ type Model struct {
 	waitAction string
 	device     *steps.DeviceCode
 	notice     string // one line of feedback (browser opened, approved...)
-	failure    error
-	failedIn   failedIn
-	err        error // what Outcome returns
-	quitting   bool
+	// signInURL is the mailbox user's browser sign-in page in the login
+	// test, shown on screen (never printed over it).
+	signInURL string
+	// browserSaid is what the browser opener wrote, caught while the
+	// screen is drawn.
+	browserSaid []string
+	failure     error
+	failedIn    failedIn
+	err         error // what Outcome returns
+	quitting    bool
 
 	screenMu sync.Mutex
 	screen   string // the last View, for Screen
@@ -82,11 +100,13 @@ func New(ctx context.Context, e steps.Engine, o Options) *Model {
 	c := newCommon(o.Out, o.NoColor)
 	m := &Model{
 		c: c, o: o, engine: e, ctx: ctx,
-		done:  make(chan struct{}),
-		all:   steps.All(),
-		state: steps.NewState(o.Answers),
-		spin:  spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Current)),
+		done:    make(chan struct{}),
+		all:     steps.All(),
+		state:   steps.NewState(o.Answers),
+		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Current)),
+		cursors: map[string]string{},
 	}
+	m.state.Guide = steps.GuideOf(e)
 	m.summaries = make([]string, len(m.all))
 	return m
 }
@@ -100,7 +120,7 @@ func (m *Model) Outcome() (steps.Outcome, error) {
 		return m.state.Outcome(), m.err
 	case m.committed:
 		// Ended from outside (the context) after the review.
-		return m.state.Outcome(), &Stopped{Apply: m.applyError(context.Canceled)}
+		return m.state.Outcome(), &Stopped{Apply: m.state.StopError(context.Canceled)}
 	}
 	return m.state.Outcome(), ErrAborted
 }
@@ -128,6 +148,14 @@ type (
 		err error
 	}
 	noticeMsg string
+	// signInURLMsg: the login test waits for the mailbox user to sign in
+	// at this address.
+	signInURLMsg struct {
+		id  int
+		url string
+	}
+	// browserMsg is a line the browser opener wrote.
+	browserMsg string
 )
 
 func (m *Model) close() {
@@ -148,7 +176,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		if m.form != nil {
 			m.form = m.form.WithWidth(m.mainWidth())
+			m.sizeForm()
 		}
+		return m, nil
 
 	case tea.KeyMsg:
 		if cmd, handled := m.handleKey(msg); handled {
@@ -160,6 +190,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case noticeMsg:
 		m.notice = string(msg)
+		return m, nil
+	case signInURLMsg:
+		if msg.id == m.actionID {
+			m.signInURL = msg.url
+		}
+		return m, nil
+	case browserMsg:
+		m.browserSaid = append(m.browserSaid, string(msg))
+		if len(m.browserSaid) > 3 {
+			m.browserSaid = m.browserSaid[len(m.browserSaid)-3:]
+		}
 		return m, nil
 	case actionMsg:
 		// A message from a running action; keep listening unless it ended.
@@ -199,14 +240,36 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) handleKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k := m.c.Keys
+	inField := m.phase == phaseForm && m.form != nil
+	page := max(m.lastHeight-1, 1)
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit(), true
+	case key.Matches(msg, k.PageUp):
+		m.sc.scroll(-page)
+		return nil, true
+	case key.Matches(msg, k.PageDown):
+		m.sc.scroll(page)
+		return nil, true
+	case !inField && key.Matches(msg, k.Up):
+		m.sc.scroll(-1)
+		return nil, true
+	case !inField && key.Matches(msg, k.Down):
+		m.sc.scroll(1)
+		return nil, true
+	case !inField && key.Matches(msg, k.Top):
+		m.sc.scroll(-m.sc.last)
+		return nil, true
+	case !inField && key.Matches(msg, k.Bottom):
+		m.sc.scroll(m.sc.last)
+		return nil, true
 	case m.phase == phaseDone || m.phase == phaseStopped:
 		if key.Matches(msg, k.Finish) || msg.String() == "esc" {
 			return m.finish(), true
 		}
 		return nil, true
+	case m.phase == phaseForm && m.form == nil && msg.String() == "enter":
+		return m.formDone(), true // a note: read, go on
 	case key.Matches(msg, k.Back) && !m.committed:
 		// Not while an action runs: it may still be changing the state.
 		if m.phase == phaseForm || m.phase == phaseFailed {
@@ -257,7 +320,7 @@ func (m *Model) quit() tea.Cmd {
 		// A second Ctrl-C: leave now; the engine saved its state already.
 		// (The action may still run: read nothing from the state.)
 		if m.err == nil {
-			m.err = &Stopped{Apply: &steps.ApplyError{Err: context.Canceled, AppName: m.appName}}
+			m.err = &Stopped{Apply: m.stopped}
 		}
 		m.quitting = true
 		m.close()
@@ -277,18 +340,10 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-func (m *Model) applyError(cause error) *steps.ApplyError {
-	var ae *steps.ApplyError
-	if errors.As(cause, &ae) {
-		return ae
-	}
-	return &steps.ApplyError{Err: cause, StateFile: m.state.Result.StateFile, AppName: m.state.Draft.AppName}
-}
-
 // stop shows the clean-stop screen after the review.
 func (m *Model) stop(cause error) {
 	m.phase = phaseStopped
-	m.err = &Stopped{Apply: m.applyError(cause)}
+	m.err = &Stopped{Apply: m.state.StopError(cause)}
 	m.form = nil
 }
 

@@ -8,22 +8,26 @@
 package wizard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pkg/browser"
 
 	"github.com/mailoauth/mailoauth/steps"
 )
 
 // Options configure the wizard.
 type Options struct {
-	// OpenURL opens the device-login page (pkg/browser in cli/); nil hides
-	// the "Enter opens the browser" hint.
+	// OpenURL opens the device-login page (pkg/browser in cli/), and the
+	// mailbox user's sign-in page in the login test, which the screen
+	// shows as well; nil hides the "Enter opens the browser" hint.
 	OpenURL func(url string) error
 	// ApproveInTerminal approves the sign-in without a browser (the demo's
 	// simulated tenant); nil hides the offer.
@@ -92,7 +96,11 @@ func Run(ctx context.Context, e steps.Engine, o Options) (steps.Outcome, error) 
 	}
 	m := New(ctx, e, o)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithOutput(o.Out), tea.WithInput(o.In), tea.WithContext(ctx))
+	// Nothing may write over the screen while it is drawn: what the
+	// browser opener says (xdg-open without a browser) is shown inside it.
+	restore := catchBrowserOutput(func(line string) { p.Send(browserMsg(line)) })
 	final, err := p.Run()
+	restore()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return steps.Outcome{}, fmt.Errorf("terminal UI: %w", err)
 	}
@@ -107,6 +115,63 @@ func Run(ctx context.Context, e steps.Engine, o Options) (steps.Outcome, error) 
 		fmt.Fprint(o.Out, fm.finalText())
 	case errors.As(rerr, &ae):
 		fmt.Fprintln(o.Out, strings.Join(ae.ResumeHelp(), "\n"))
+	default:
+		if line := nothingChanged(rerr); line != "" {
+			fmt.Fprintln(o.Out, line)
+		}
 	}
 	return out, rerr
+}
+
+// nothingChanged is the line left on the terminal when the run ended
+// before the review's changes: the administrator may wonder.
+func nothingChanged(err error) string {
+	var st *Stopped
+	switch {
+	case errors.As(err, &st):
+		return "" // after the review: the resume lines say what to do
+	case errors.Is(err, steps.ErrDeclined):
+		return "The changes were not approved: nothing was changed in the tenant."
+	case errors.Is(err, ErrAborted):
+		return "Stopped before the review's changes: nothing was changed in the tenant."
+	}
+	return ""
+}
+
+// catchBrowserOutput sends each line pkg/browser's opener writes (its
+// Stdout and Stderr) to show, instead of the terminal, until restore is
+// called.
+func catchBrowserOutput(show func(string)) (restore func()) {
+	oldOut, oldErr := browser.Stdout, browser.Stderr
+	w := &lineWriter{emit: show}
+	browser.Stdout, browser.Stderr = w, w
+	return func() { browser.Stdout, browser.Stderr = oldOut, oldErr }
+}
+
+// lineWriter hands out whole non-empty lines.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  []byte
+	emit func(string)
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.buf = append(l.buf, p...)
+	var lines []string
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
+			lines = append(lines, line)
+		}
+		l.buf = l.buf[i+1:]
+	}
+	l.mu.Unlock()
+	for _, line := range lines {
+		l.emit(line)
+	}
+	return len(p), nil
 }

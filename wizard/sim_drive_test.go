@@ -65,8 +65,20 @@ func newRigIn(t *testing.T, s *sim.Server, base string) *simRig {
 func (r *simRig) start(t *testing.T, a steps.Answers) *simDriver {
 	t.Helper()
 	r.demo.Prepare(&a)
-	d := startWizard(t, r.demo, Options{ApproveInTerminal: r.demo.Approve, Answers: a})
+	d := startWizard(t, lastingDemo{r.demo}, Options{ApproveInTerminal: r.demo.Approve, Answers: a})
 	return &simDriver{driver: d}
+}
+
+// lastingDemo is the demo engine on a simulated tenant that outlives the
+// run (the rig's, which later runs resume on): unlike `mailoauth demo`'s,
+// its tenant is not gone afterwards, so the stop screen says how to
+// resume and undo.
+type lastingDemo struct{ *engine.Demo }
+
+func (d lastingDemo) Guide() steps.Guide {
+	g := d.Demo.Guide()
+	g.Ephemeral = false
+	return g
 }
 
 // simDriver is a driver whose waits allow for the real engine: a real
@@ -96,9 +108,16 @@ func (d *simDriver) signIn() {
 // network action (pre-flight, mailbox check, review, apply).
 func (d *simDriver) answerLong(title, value string) {
 	d.t.Helper()
-	d.waitLong("question "+title, func(s string) bool {
+	screen := d.waitLong("question "+title, func(s string) bool {
 		return strings.Contains(s, title) && !strings.Contains(s, "✓ "+title)
 	})
+	if value == mailbox {
+		// The demo offers its mailbox (the Guide): accept it.
+		if !strings.Contains(screen, "> "+mailbox) {
+			d.t.Errorf("the demo does not offer %s for %q:\n%s", mailbox, title, screen)
+		}
+		value = ""
+	}
 	d.answer(title, value)
 }
 
@@ -121,8 +140,8 @@ func (d *simDriver) finishLong() (string, *Model) {
 func teatestFinal() teatest.FinalOpt { return teatest.WithFinalTimeout(20 * time.Second) }
 
 // simScript is productScript for the demo: the ROPC password field is
-// already filled by demo.Prepare, so it is accepted with Enter (typing
-// would append to the demo password).
+// already filled in by the demo's Guide, so it is accepted with Enter
+// (typing would append to the demo password).
 func simScript(name string) []qa {
 	var out []qa
 	for _, q := range productScript[name] {

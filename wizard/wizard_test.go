@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/steps"
+	"github.com/mailoauth/mailoauth/steps/stepstest"
 )
 
 const mailbox = "helpdesk@contoso.com"
@@ -100,7 +103,7 @@ func TestWizardEveryProductToTheEnd(t *testing.T) {
 	for name, s := range productScript {
 		t.Run(name, func(t *testing.T) {
 			e := newTestEngine()
-			d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+			d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 			d.run(s)
 			screen := d.waitText("Press Enter to finish.")
 			m := d.finish()
@@ -108,8 +111,8 @@ func TestWizardEveryProductToTheEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(e.applied) != 1 || len(e.tested) != 1 || e.exported != 1 {
-				t.Fatalf("applied %d tested %d exported %d", len(e.applied), len(e.tested), e.exported)
+			if len(e.Applied) != 1 || len(e.Tested) != 1 || len(e.Exported) != 1 {
+				t.Fatalf("applied %d tested %d exported %d", len(e.Applied), len(e.Tested), len(e.Exported))
 			}
 			typed := 0
 			for _, q := range s {
@@ -120,11 +123,11 @@ func TestWizardEveryProductToTheEnd(t *testing.T) {
 			if typed > 3 {
 				t.Errorf("%d typed answers; a typical product needs at most 3", typed)
 			}
-			dr := e.applied[0]
+			dr := e.Applied[0]
 			if dr.Product != strings.Split(name, "/")[0] || len(dr.Permissions) == 0 || dr.Mailboxes[0] != mailbox {
 				t.Errorf("draft %+v", dr)
 			}
-			if dr.Flow == catalog.ROPC && e.tested[0].Password != "Demo-Mail-2026!" {
+			if dr.Flow == catalog.ROPC && e.Tested[0].Password != "Demo-Mail-2026!" {
 				t.Error("the typed password did not reach the test")
 			}
 			if !out.Test.OK() || out.Export == nil {
@@ -153,7 +156,7 @@ func TestWizardEveryProductToTheEnd(t *testing.T) {
 
 func TestWizardSidePanelAndHelp(t *testing.T) {
 	e := newTestEngine()
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	s := d.waitText("W X Y Z - 1 2 3 4")
 	for _, want := range []string{"› Sign in", "· Product", "· Export", "Step 1 of 10", "https://microsoft.com/devicelogin", "a: approve here"} {
 		if !strings.Contains(s, want) {
@@ -177,7 +180,7 @@ func TestWizardSidePanelAndHelp(t *testing.T) {
 func TestWizardEnterOpensBrowser(t *testing.T) {
 	e := newTestEngine()
 	opened := make(chan string, 1)
-	d := startWizard(t, e, Options{OpenURL: func(u string) error { opened <- u; return nil }, ApproveInTerminal: e.approve})
+	d := startWizard(t, e, Options{OpenURL: func(u string) error { opened <- u; return nil }, ApproveInTerminal: e.Approve})
 	d.waitText("Enter: open the browser")
 	d.enter()
 	if u := <-opened; u != "https://microsoft.com/devicelogin" {
@@ -190,7 +193,7 @@ func TestWizardEnterOpensBrowser(t *testing.T) {
 
 func TestWizardValidatesWhereTyped(t *testing.T) {
 	e := newTestEngine()
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	d.signIn()
 	d.answer("Which product will read or send the mail?", "select:ExtraView")
 	d.answer("ExtraView instance URL", "ftp://ev.example.com")
@@ -209,18 +212,22 @@ func TestWizardValidatesWhereTyped(t *testing.T) {
 	d.answer("EVMail address; BatchMail address if different", "clear:nobody@contoso.com")
 	d.answer("Only assigned users may sign in?", "")
 	// The tenant has no such mailbox: the step says so and offers a retry.
-	s = d.waitText("is not a user or shared mailbox")
+	s = d.waitText("nobody@contoso.com is not a user")
 	if !strings.Contains(s, "Esc: back") {
 		t.Errorf("no way back shown:\n%s", s)
+	}
+	// The admin's words: the field's label, not the flag and key.
+	if !strings.Contains(s, "✗ EVMail address; BatchMail address if different: nobody@contoso.com") || strings.Contains(s, "--mailboxes") {
+		t.Errorf("the error does not name the field by its label:\n%s", s)
 	}
 	d.enter()
 	d.answer("EVMail address; BatchMail address if different", "clear:"+mailbox)
 	d.answer("Only assigned users may sign in?", "")
 	d.waitQuestion("What will be created or changed")
-	if len(e.applied) != 0 {
+	if len(e.Applied) != 0 {
 		t.Fatal("changes applied before the review")
 	}
-	if got := strings.Join(e.checked, ","); got != "nobody@contoso.com,"+mailbox {
+	if got := strings.Join(e.Checked, ","); got != "nobody@contoso.com,"+mailbox {
 		t.Errorf("checked mailboxes %s", got)
 	}
 	d.ctrlC()
@@ -229,7 +236,7 @@ func TestWizardValidatesWhereTyped(t *testing.T) {
 
 func TestWizardEscGoesBack(t *testing.T) {
 	e := newTestEngine()
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	d.signIn()
 	d.answer("Which product will read or send the mail?", "select:Agiloft")
 	d.answer("App registration name", "")
@@ -265,10 +272,10 @@ func TestWizardEscGoesBack(t *testing.T) {
 
 func TestWizardCtrlCAfterReviewStopsCleanly(t *testing.T) {
 	e := newTestEngine()
-	e.holdApply = true
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	e.HoldApply = true
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	d.run(productScript["agiloft"][:len(productScript["agiloft"])-1]) // up to the review's confirmation
-	<-e.applyHeld
+	<-e.ApplyHeld
 	s := d.waitText("✓ Create app registration")
 	if !strings.Contains(s, "ctrl+c stop after the action in hand") {
 		t.Errorf("footer does not say what Ctrl-C does now:\n%s", s)
@@ -297,8 +304,8 @@ func TestWizardResumeUpdatesExistingApp(t *testing.T) {
 	// A second run (mailoauth setup --resume, or the same app name) finds
 	// the app made by the first and updates it.
 	e := newTestEngine()
-	e.apps = []steps.ExistingApp{{AppID: "99999999-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"}}
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	e.Apps = []steps.ExistingApp{{AppID: "99999999-8888-7777-6666-555555555555", DisplayName: "Agiloft mail (OAuth2)"}}
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	d.signIn()
 	d.answer("Which product will read or send the mail?", "select:Agiloft")
 	d.answer("App registration name", "")
@@ -323,10 +330,10 @@ func TestWizardResumeUpdatesExistingApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.applied[0].AppID != "99999999-8888-7777-6666-555555555555" || out.Result.Created {
-		t.Errorf("app not updated: %+v", e.applied[0])
+	if e.Applied[0].AppID != "99999999-8888-7777-6666-555555555555" || out.Result.Created {
+		t.Errorf("app not updated: %+v", e.Applied[0])
 	}
-	if len(e.tested) != 0 || out.Test != nil {
+	if len(e.Tested) != 0 || out.Test != nil {
 		t.Error("the test ran although declined")
 	}
 }
@@ -341,7 +348,7 @@ func TestWizardAnswersPrefill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve, Answers: a})
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve, Answers: a})
 	d.signIn()
 	s := d.waitQuestion("Which product will read or send the mail?")
 	if !strings.Contains(cursorLine(s), "Agiloft") {
@@ -352,17 +359,17 @@ func TestWizardAnswersPrefill(t *testing.T) {
 		d.answer(q.title, q.value)
 	}
 	d.finish()
-	if dr := e.applied[0]; dr.SecretMonths != 6 || dr.Mailboxes[0] != mailbox {
+	if dr := e.Applied[0]; dr.SecretMonths != 6 || dr.Mailboxes[0] != mailbox {
 		t.Errorf("answers not used: %+v", dr)
 	}
-	if len(e.tested) != 0 {
+	if len(e.Tested) != 0 {
 		t.Error("test: false ignored")
 	}
 }
 
 func TestAccessibleMode(t *testing.T) {
 	e := newTestEngine()
-	close(e.approved)
+	e.ApproveAll()
 	in := strings.NewReader(strings.Join([]string{
 		"4",     // product: Agiloft (4th)
 		"",      // app name
@@ -378,7 +385,7 @@ func TestAccessibleMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if o.Draft.Product != "agiloft" || len(e.applied) != 1 {
+	if o.Draft.Product != "agiloft" || len(e.Applied) != 1 {
 		t.Errorf("outcome %+v", o.Draft)
 	}
 	text := out.String()
@@ -394,21 +401,24 @@ func TestAccessibleMode(t *testing.T) {
 
 func TestAccessibleModeEndOfInputAborts(t *testing.T) {
 	e := newTestEngine()
-	close(e.approved)
+	e.ApproveAll()
 	var out strings.Builder
 	_, err := Run(context.Background(), e, Options{Accessible: true, In: strings.NewReader("4\n"), Out: &out})
 	if !errors.Is(err, ErrAborted) {
 		t.Fatalf("err %v, want ErrAborted", err)
 	}
-	if len(e.applied) != 0 {
+	if len(e.Applied) != 0 {
 		t.Error("applied without answers")
 	}
 }
 
 func TestWizardCountdownAndFailedLogin(t *testing.T) {
 	e := newTestEngine()
-	e.failSMTP = true
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	e.FailTest = map[catalog.Protocol]stepstest.Failure{catalog.SMTP: {
+		Cause: "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant",
+		Fix:   "Set-CASMailbox -Identity helpdesk@contoso.com -SmtpClientAuthenticationDisabled $false",
+	}}
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	d.run(productScript["extraview"])
 	s := d.waitText("Waiting for Microsoft to replicate")
 	if !strings.Contains(s, "next try in 3s") && !strings.Contains(s, "next try in 2s") {
@@ -428,8 +438,8 @@ func TestWizardCountdownAndFailedLogin(t *testing.T) {
 
 func TestWizardBlockerStopsAtReview(t *testing.T) {
 	e := newTestEngine()
-	e.blocker = &steps.Finding{Severity: steps.Blocker, Text: "Casey Cloud cannot grant application permissions", Fix: "sign in as a Privileged Role Administrator"}
-	d := startWizard(t, e, Options{ApproveInTerminal: e.approve})
+	e.Blocker = &steps.Finding{Severity: steps.Blocker, Text: "Casey Cloud cannot grant application permissions", Fix: "sign in as a Privileged Role Administrator"}
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	s := productScript["agiloft"]
 	d.run(s[:len(s)-3]) // up to the review
 	screen := d.waitText("cannot succeed yet")
@@ -444,7 +454,7 @@ func TestWizardBlockerStopsAtReview(t *testing.T) {
 	if _, err := d.tm.FinalModel(t).(*Model).Outcome(); !errors.Is(err, ErrAborted) {
 		t.Errorf("err %v", err)
 	}
-	if len(e.applied) != 0 {
+	if len(e.Applied) != 0 {
 		t.Error("applied despite the blocker")
 	}
 }
@@ -471,7 +481,7 @@ func TestRunDrawsOnOutAndAbortsOnCtrlC(t *testing.T) {
 	var out lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(context.Background(), e, Options{In: r, Out: &out, NoColor: true, ApproveInTerminal: e.approve})
+		_, err := Run(context.Background(), e, Options{In: r, Out: &out, NoColor: true, ApproveInTerminal: e.Approve})
 		done <- err
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -514,4 +524,123 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// A short select shows every option, also when its default is not the
+// first (Genesys' audience is multi).
+func TestWizardShortSelectShowsEveryOption(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.signIn()
+	d.answer("Which product will read or send the mail?", "select:Genesys")
+	d.answer("Which protocols will it use?", "")
+	d.answer("App registration name", "")
+	s := d.waitQuestion("Who may sign in?")
+	for _, want := range []string{"(single tenant)", "> Accounts in any organizational directory (multitenant)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("audience question lacks %q:\n%s", want, s)
+		}
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
+}
+
+// After Esc back, a multi-select's cursor is where it was, not on top.
+func TestWizardEscBackKeepsTheCursor(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.signIn()
+	d.answer("Which product will read or send the mail?", "select:Genesys")
+	d.waitQuestion("Which protocols will it use?")
+	d.selectOption("POP3")
+	d.enter()
+	d.waitQuestion("App registration name")
+	d.esc()
+	s := d.waitQuestion("Which protocols will it use?")
+	if cur := cursorLine(s); !strings.Contains(cur, "POP3") {
+		t.Errorf("cursor on %q after Esc back, want POP3:\n%s", cur, s)
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
+}
+
+// At 80x24 the end screen's first screenful holds the test result and the
+// secret; the rest (what to do by hand) is reached by scrolling. The
+// secret's own setting does not repeat its placeholder.
+func TestWizardSmallTerminalEndScreen(t *testing.T) {
+	e := newTestEngine()
+	e.FailTest = map[catalog.Protocol]stepstest.Failure{catalog.EWS: {Cause: "Exchange does not know the app", FixedBy: "New-ServicePrincipal, run in Exchange Online"}}
+	d := startWizardSized(t, e, Options{ApproveInTerminal: e.Approve}, 80, 24)
+	d.run(productScript["agiloft"])
+	s := d.waitText("Press Enter to finish.")
+	for _, want := range []string{"Login test: 1 of 1 logins worked (helpdesk@contoso.com)", "Client secret value (shown only this once", stepstest.Secret} {
+		if !strings.Contains(s, want) {
+			t.Errorf("first screenful lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "│") {
+		t.Errorf("the step list takes room at 80 columns:\n%s", s)
+	}
+	seen := s
+	for i := 0; i < 10 && strings.Contains(d.m.Screen(), "more below"); i++ {
+		before := d.m.Screen()
+		d.key(tea.KeyPgDown)
+		seen += d.waitFor("the next page", func(x string) bool { return x != before })
+	}
+	for _, want := range []string{"How the test went, attempt by attempt:", "failed: Exchange does not know the app", "then applied: New-ServicePrincipal", "Still to do by hand:"} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("scrolling never shows %q:\n%s", want, seen)
+		}
+	}
+	if strings.Contains(seen, "(the client secret: see") {
+		t.Errorf("the secret's placeholder is shown beside its value:\n%s", seen)
+	}
+	for _, line := range strings.Split(seen, "\n") {
+		if len([]rune(line)) > 80 {
+			t.Errorf("line wider than the terminal: %q", line)
+		}
+	}
+	d.finish()
+}
+
+// The mailbox user's browser sign-in page in the login test is shown
+// inside the screen (and opened), never printed over it.
+func TestWizardShowsTheTestSignInPage(t *testing.T) {
+	e := newTestEngine()
+	const page = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=1"
+	e.OnTest = func(in steps.TestInput) {
+		if in.OpenURL != nil {
+			_ = in.OpenURL(page)
+		}
+	}
+	e.TestDelay = 2 * time.Second
+	opened := make(chan string, 4)
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve, OpenURL: func(u string) error { opened <- u; return nil }})
+	d.run(productScript["generic/auth-code"])
+	s := d.waitText("Sign in as the mailbox user in a browser on this computer, at:")
+	if !strings.Contains(s, page) {
+		t.Errorf("the page is not on the screen:\n%s", s)
+	}
+	if got := <-opened; got != page {
+		t.Errorf("opened %q", got)
+	}
+	d.finish()
+}
+
+// Without colour, the chosen button of a Yes/No question is marked in text.
+func TestNoColorConfirmButtons(t *testing.T) {
+	e := newTestEngine()
+	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
+	d.run(productScript["agiloft"][:len(productScript["agiloft"])-2])
+	s := d.waitQuestion("Make these changes now?")
+	if !strings.Contains(s, "[Yes]") || strings.Contains(s, "[No]") {
+		t.Errorf("Yes is not marked as chosen:\n%s", s)
+	}
+	d.key(tea.KeyRight)
+	s = d.waitText("[No]")
+	if strings.Contains(s, "[Yes]") {
+		t.Errorf("both buttons marked:\n%s", s)
+	}
+	d.ctrlC()
+	d.tm.FinalModel(t)
 }

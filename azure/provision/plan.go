@@ -8,6 +8,8 @@
 package provision
 
 import (
+	"github.com/mailoauth/mailoauth/internal/model"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -26,7 +28,7 @@ const MaxDisplayName = 120
 
 // Secret lifetimes offered (months); microsoft.md §14.
 const (
-	DefaultSecretMonths = 12
+	DefaultSecretMonths = model.DefaultSecretMonths
 	MaxSecretMonths     = 24
 )
 

@@ -13,6 +13,11 @@ import (
 	"github.com/mailoauth/mailoauth/azure/catalog"
 )
 
+// DefaultSecretMonths is a new client secret's lifetime when none is
+// given: the portal's recommended 180 days, within Microsoft's advice of
+// less than 12 months (microsoft.md §14).
+const DefaultSecretMonths = 6
+
 // Severity ranks a Finding.
 type Severity string
 
@@ -256,4 +261,10 @@ func (r TestReport) OK() bool {
 type KeyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+	// Secret: the setting is the client secret, and Value only says where
+	// it is; a screen that shows the secret shows it under this Key.
+	Secret bool `json:"secret,omitempty"`
+	// Section is the heading the product's settings page puts the setting
+	// under ("smtp-client"); "" when it has none.
+	Section string `json:"section,omitempty"`
 }
