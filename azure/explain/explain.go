@@ -40,6 +40,10 @@ type Explanation struct {
 	// Alternatives are further possible causes, most likely first, when one
 	// reply has several (IMAP "User is authenticated but not connected.").
 	Alternatives []Explanation `json:"alternatives,omitempty"`
+	// Facts are the pieces of Exchange Online's own state (MailContext.
+	// Exchange) the cause rests on, e.g. "Get-CASMailbox x: ImapEnabled
+	// False"; empty when the cause is read from the reply alone.
+	Facts []string `json:"facts,omitempty"`
 }
 
 // Action is a fix mailoauth can apply through Microsoft Graph.
