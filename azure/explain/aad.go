@@ -171,6 +171,9 @@ var aadTable = map[int]aadEntry{
 	650057:  {"Permission not listed on the app", "The requested resource/permission is not in the app registration's API permissions.", "Add the permission to the app registration and grant admin consent.", ActionAddPermission, false},
 	65004:   {"User declined consent", "The user declined the consent prompt.", "Sign in again and accept, or have an administrator grant consent for the organisation.", ActionGrantConsent, false},
 	700025:  {"Public client sent a secret", "The app is a public client, but a client secret was sent.", "Do not send a client secret for this flow, or turn off \"Allow public client flows\" if the product is a confidential (web) client.", ActionDisablePublicFlows, false},
+	28000:   {"Scope names more than one resource", "One token request named scopes of two resources, e.g. https://outlook.office.com/IMAP.AccessAsUser.All and https://graph.microsoft.com/Mail.Read; Entra's v2.0 endpoint answers \"Provided value for the input parameter scope is not valid because it contains more than one resource\".", "Request one resource per token: the Exchange scopes (https://outlook.office.com/... delegated, https://outlook.office365.com/.default app-only) in one request, Microsoft Graph's in another; offline_access, openid and profile may go with either.", "", false},
+	7000229: {"App has no service principal in this tenant", "The app has no service principal (enterprise application) in this tenant, so the identity platform issues it no token: \"The client application ... is missing service principal in the tenant ...\". Client credentials need one in the tenant whose data they reach; since 2026-03-31 every tenant that uses a multi-tenant app needs its own.", "Create the app's service principal in this tenant (Graph POST /servicePrincipals with the appId, az ad sp create --id <appId>, or grant admin consent, which creates it), then grant admin consent for its permissions.", ActionCreateSP, false},
+	1002012: {"Scope not valid for client credentials", "The client-credentials request named a permission (such as IMAP.AccessAsApp or https://outlook.office365.com/IMAP.AccessAsApp) or a scope without its resource; client credentials accept only the resource's /.default scope: \"Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)\".", "Configure the product's scope as https://outlook.office365.com/.default for IMAP, POP, SMTP and EWS (https://graph.microsoft.com/.default for Graph mail); the application permissions come from admin consent, not from the scope.", "", false},
 	700022:  {"Scope names more than one resource", "One token request asked for scopes of two resources (for example Graph and Exchange together).", "Request a separate token for each resource.", "", false},
 	9001023: {"Flow not supported on /common", "This grant (e.g. ROPC) is not supported on the /common or /consumers endpoints.", "Use the tenant-specific authority https://login.microsoftonline.com/<tenant id>.", "", false},
 	90124:   {"Resource not supported on this endpoint", "The resource or grant is not supported on /common or /consumers.", "Use the tenant-specific authority.", "", false},
@@ -233,6 +236,10 @@ func AADSTSFor(code int, ctx MailContext) Explanation {
 		e.Fix += fmt.Sprintf(" (az ad app credential reset --id %s --append creates one from the Azure CLI.)", app)
 	case 700016:
 		e.Fix = fmt.Sprintf("Check that app %s exists in tenant %s (client id and tenant id in the product's settings). Right after creating the app, wait a minute and try again.", app, orPlaceholder(ctx.TenantID, "tenant id"))
+	case 7000229:
+		e.Fix = fmt.Sprintf("Create the service principal of app %s in tenant %s (Graph POST /servicePrincipals {\"appId\":\"%s\"}, az ad sp create --id %s, or grant admin consent, which creates it), then grant admin consent for its permissions.", app, orPlaceholder(ctx.TenantID, "tenant id"), app, app)
+	case 1002012:
+		e.Fix = "Configure the product's scope as " + appOnlyScopes + "; the application permissions come from admin consent, not from the scope."
 	case 7000218:
 		e.Fix = fmt.Sprintf("Turn on \"Allow public client flows\" for app %s (Authentication → Advanced settings; Graph: isFallbackPublicClient = true), or send the client secret.", app)
 	case 50076:
@@ -242,6 +249,9 @@ func AADSTSFor(code int, ctx MailContext) Explanation {
 	}
 	return e
 }
+
+// appOnlyScopes are the client-credentials scopes of mail access.
+const appOnlyScopes = "https://outlook.office365.com/.default for IMAP, POP, SMTP and EWS (https://graph.microsoft.com/.default for Graph mail)"
 
 // oauthError explains a token error that has no AADSTS code.
 func oauthError(errCode, desc string) Explanation {

@@ -5,11 +5,13 @@ import (
 	"strings"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
+	"github.com/mailoauth/mailoauth/internal/pwsh"
 )
 
 // MailContext is what the fix of a failure needs to name real values: which
 // flow, which mailbox, which app and service principal, which tenant and
-// Exchange environment, and what the token carried. Empty fields become
+// Exchange environment, what the token carried, which server answered and,
+// when it was read, Exchange's own state. Empty fields become
 // <placeholders> in the fix command.
 type MailContext struct {
 	Flow    catalog.Flow
@@ -28,6 +30,12 @@ type MailContext struct {
 	ExchangeEnvironment string
 	// Host is the mail server the check talked to.
 	Host string
+	// Greeting is the server's first line (IMAP "* OK ...", POP3 "+OK ...",
+	// SMTP "220 ..."), when the check got that far. It tells Exchange
+	// Online from other servers (IdentifyServer): Exchange-specific causes
+	// are given only for Exchange's own replies from a server that is, or
+	// may be, Exchange Online.
+	Greeting string
 
 	// What the access token carried, when it could be decoded.
 	TokenAudience string
@@ -36,10 +44,19 @@ type MailContext struct {
 	TokenTenant   string   // tid
 	TokenUser     string   // upn / unique_name / preferred_username
 	TokenExpired  bool
+
+	// Exchange is Exchange Online's state as read from Exchange itself
+	// (nil: not read). With it the explanations state the cause as a fact
+	// ("IMAP is off for this mailbox (ImapEnabled False)") instead of
+	// ranking guesses from the reply text. See ExchangeFacts.
+	Exchange *ExchangeFacts
 }
 
 // AppOnly reports whether the flow uses application permissions.
 func (c MailContext) AppOnly() bool { return c.Flow.AppOnly() }
+
+// Server is the server that answered, as far as the greeting and host say.
+func (c MailContext) Server(p catalog.Protocol) Server { return IdentifyServer(p, c.Greeting, c.Host) }
 
 func orPlaceholder(v, placeholder string) string {
 	if strings.TrimSpace(v) == "" {
@@ -48,31 +65,47 @@ func orPlaceholder(v, placeholder string) string {
 	return v
 }
 
-// psQuote quotes a value for PowerShell: double quotes, an inner quote
-// escaped with a backtick. Placeholders stay bare so they stand out.
-func psQuote(v string) string {
-	if strings.HasPrefix(v, "<") && strings.HasSuffix(v, ">") {
-		return v // a placeholder the admin replaces
+// psArg is a value for a PowerShell command line: a single-quoted literal
+// (internal/pwsh), so that nothing in it ($(...), a backtick, a typographic
+// quote) is ever run. An empty value stays a bare <placeholder>: pasted
+// unedited, PowerShell refuses the line ('<' is reserved), so it fails
+// safe. A value pwsh refuses (a line break, a control or format character)
+// becomes a placeholder saying so, never part of the command.
+func psArg(v, placeholder string) string {
+	if strings.TrimSpace(v) == "" {
+		return "<" + placeholder + ">"
 	}
-	return `"` + strings.ReplaceAll(v, `"`, "`\"") + `"`
+	q, err := pwsh.Quote(v)
+	if err != nil {
+		return "<" + placeholder + ": the value " + err.Error() + ">"
+	}
+	return q
 }
 
-func (c MailContext) mailbox() string { return psQuote(orPlaceholder(c.Mailbox, "mailbox address")) }
-func (c MailContext) appID() string {
-	return psQuote(orPlaceholder(c.AppID, "application (client) id"))
-}
+func (c MailContext) mailbox() string { return psArg(c.Mailbox, "mailbox address") }
+func (c MailContext) appID() string   { return psArg(c.AppID, "application (client) id") }
 func (c MailContext) spID() string {
-	return psQuote(orPlaceholder(c.ServicePrincipalID, "enterprise application object id"))
+	return psArg(c.ServicePrincipalID, "enterprise application object id")
+}
+
+// spRef names the app's Exchange registration in -User and -Trustee: the
+// registration's Identity when Exchange was read (as Microsoft's procedure
+// passes $SP.Identity), else the enterprise application's object id.
+func (c MailContext) spRef() string {
+	if c.Exchange != nil && c.Exchange.Registration == RegistrationRight && c.Exchange.RegistrationRef != "" {
+		return psArg(c.Exchange.RegistrationRef, "registration identity")
+	}
+	return c.spID()
 }
 
 // ConnectExchange is the Connect-ExchangeOnline line for the tenant and cloud.
 func (c MailContext) ConnectExchange() string {
 	line := "Connect-ExchangeOnline"
 	if c.TenantID != "" {
-		line += " -Organization " + psQuote(c.TenantID)
+		line += " -Organization " + psArg(c.TenantID, "tenant id")
 	}
 	if c.ExchangeEnvironment != "" {
-		line += " -ExchangeEnvironmentName " + c.ExchangeEnvironment
+		line += " -ExchangeEnvironmentName " + psArg(c.ExchangeEnvironment, "Exchange environment")
 	}
 	return line
 }
@@ -83,14 +116,34 @@ func (c MailContext) NewServicePrincipalCommand() string {
 	return fmt.Sprintf("New-ServicePrincipal -AppId %s -ObjectId %s", c.appID(), c.spID())
 }
 
-// FullAccessCommand gives the app's service principal FullAccess on the mailbox.
+// FullAccessCommand gives the app's Exchange registration FullAccess on the
+// mailbox: Microsoft's documented right for client-credentials IMAP, POP
+// and SMTP (microsoft.md §15.2).
 func (c MailContext) FullAccessCommand() string {
-	return fmt.Sprintf("Add-MailboxPermission -Identity %s -User %s -AccessRights FullAccess", c.mailbox(), c.spID())
+	return fmt.Sprintf("Add-MailboxPermission -Identity %s -User %s -AccessRights FullAccess", c.mailbox(), c.spRef())
 }
 
-// SendAsCommand gives trustee SendAs on the mailbox.
+// SendAsCommand gives trustee (a user's address or the app's registration;
+// quoted here) SendAs on the mailbox.
 func (c MailContext) SendAsCommand(trustee string) string {
-	return fmt.Sprintf("Add-RecipientPermission -Identity %s -AccessRights SendAs -Trustee %s -Confirm:$false", c.mailbox(), trustee)
+	return fmt.Sprintf("Add-RecipientPermission -Identity %s -AccessRights SendAs -Trustee %s -Confirm:$false", c.mailbox(), psArg(trustee, "trustee"))
+}
+
+// appSendAsCommand is SendAsCommand for the app's registration.
+func (c MailContext) appSendAsCommand() string {
+	return fmt.Sprintf("Add-RecipientPermission -Identity %s -AccessRights SendAs -Trustee %s -Confirm:$false", c.mailbox(), c.spRef())
+}
+
+// registerCommand is New-ServicePrincipal for a fix that does not know
+// whether Exchange has the registration already: -ErrorAction
+// SilentlyContinue lets a re-run pass over "already exists". When Exchange
+// was read and has none, the plain command is used, so a real failure
+// shows.
+func (c MailContext) registerCommand() string {
+	if c.Exchange != nil && c.Exchange.Registration == RegistrationNone {
+		return c.NewServicePrincipalCommand()
+	}
+	return c.NewServicePrincipalCommand() + " -ErrorAction SilentlyContinue"
 }
 
 // script joins PowerShell lines after Connect-ExchangeOnline.

@@ -5,9 +5,20 @@
 // fix, either a Graph change the tool can make now (FixAction) or the exact
 // PowerShell line with the tenant's real values filled in (FixCommand).
 //
-// Facts come from microsoft.md §7–§13 and the problem list in peers.md; the
-// package itself has no network code and no dependencies beyond catalog and
-// cloud (whose transport marks proxy failures for network.go).
+// Diagnosis is never confidently wrong: Exchange Online's causes are given
+// only for Exchange's own full replies from a server that is, or may be,
+// Exchange Online (IdentifyServer reads the greeting); standard replies
+// (RFC 5530, 3206, 4954) get what the standard says and what the token
+// carried; anything else is reported as not recognised, with its text.
+// When Exchange's state was read (MailContext.Exchange, ExchangeFacts) the
+// cause is stated as a fact instead of ranked guesses. Every value in a
+// fix command is a PowerShell single-quoted literal (internal/pwsh).
+//
+// Text explains pasted text (mailoauth explain) from the same tables.
+//
+// Facts come from microsoft.md §7–§15 and the problem list in peers.md; the
+// package itself has no network code and no dependencies beyond catalog,
+// cloud (whose transport marks proxy failures for network.go) and pwsh.
 package explain
 
 import (
@@ -40,6 +51,10 @@ type Explanation struct {
 	// Alternatives are further possible causes, most likely first, when one
 	// reply has several (IMAP "User is authenticated but not connected.").
 	Alternatives []Explanation `json:"alternatives,omitempty"`
+	// Facts are the pieces of Exchange Online's own state (MailContext.
+	// Exchange) the cause rests on, e.g. "Get-CASMailbox x: ImapEnabled
+	// False"; empty when the cause is read from the reply alone.
+	Facts []string `json:"facts,omitempty"`
 }
 
 // Action is a fix mailoauth can apply through Microsoft Graph.

@@ -207,7 +207,7 @@ func TestMail(t *testing.T) {
 	gcc := appCtx()
 	gcc.ExchangeEnvironment = "O365USGovGCCHigh"
 
-	connect := `Connect-ExchangeOnline -Organization "` + tid + `"`
+	connect := `Connect-ExchangeOnline -Organization '` + tid + `'`
 	tests := []struct {
 		name  string
 		p     catalog.Protocol
@@ -218,36 +218,37 @@ func TestMail(t *testing.T) {
 		fix   string // substring of Fix + FixCommand
 		alts  []string
 	}{
-		{"imap not connected app-only", catalog.IMAP, "A2 BAD User is authenticated but not connected.", appCtx(), CodeIMAPNotConnected, objID, `New-ServicePrincipal -AppId "` + appID + `" -ObjectId "` + spID + `"`, []string{"exchange-service-principal-wrong-id", "imap-disabled"}},
-		{"imap not connected app-only fullaccess", catalog.IMAP, "A2 BAD User is authenticated but not connected.", appCtx(), CodeIMAPNotConnected, "FullAccess", `Add-MailboxPermission -Identity "helpdesk@contoso.com" -User "` + spID + `" -AccessRights FullAccess`, nil},
-		{"imap not connected delegated", catalog.IMAP, "A2 BAD User is authenticated but not connected.", userCtx(), CodeIMAPNotConnected, "IMAP is turned off", connect + "\n" + `Set-CASMailbox -Identity "helpdesk@contoso.com" -ImapEnabled $true`, []string{"mailbox-not-ready"}},
+		{"imap not connected app-only", catalog.IMAP, "A2 BAD User is authenticated but not connected.", appCtx(), CodeIMAPNotConnected, objID, `New-ServicePrincipal -AppId '` + appID + `' -ObjectId '` + spID + `'`, []string{"exchange-service-principal-wrong-id", "imap-disabled"}},
+		{"imap not connected app-only fullaccess", catalog.IMAP, "A2 BAD User is authenticated but not connected.", appCtx(), CodeIMAPNotConnected, "FullAccess", `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + spID + `' -AccessRights FullAccess`, nil},
+		{"imap not connected delegated", catalog.IMAP, "A2 BAD User is authenticated but not connected.", userCtx(), CodeIMAPNotConnected, "IMAP is turned off", connect + "\n" + `Set-CASMailbox -Identity 'helpdesk@contoso.com' -ImapEnabled $true`, []string{"mailbox-not-ready"}},
 		{"imap wrong audience", catalog.IMAP, "A1 NO AUTHENTICATE failed.", wrongAud, CodeTokenAudience, "https://graph.microsoft.com", "https://outlook.office365.com/.default", nil},
 		{"imap missing role", catalog.IMAP, "A1 NO AUTHENTICATE failed.", noRole, CodeTokenPermission, "IMAP.AccessAsApp", "Office 365 Exchange Online", nil},
 		{"imap missing scope", catalog.IMAP, "A1 NO AUTHENTICATE failed.", noScope, CodeTokenPermission, "IMAP.AccessAsUser.All", "https://outlook.office.com/IMAP.AccessAsUser.All", nil},
-		{"imap user mismatch", catalog.IMAP, "A1 NO AUTHENTICATE failed.", otherUser, CodeTokenUser, "admin@contoso.onmicrosoft.com", `-User "admin@contoso.onmicrosoft.com" -AccessRights FullAccess`, nil},
+		{"imap user mismatch", catalog.IMAP, "A1 NO AUTHENTICATE failed.", otherUser, CodeTokenUser, "admin@contoso.onmicrosoft.com", `-User 'admin@contoso.onmicrosoft.com' -AccessRights FullAccess`, nil},
 		{"imap other tenant", catalog.IMAP, "A1 NO AUTHENTICATE failed.", otherTenant, CodeTokenTenant, "00000000-0000-0000-0000-000000000001", tid, nil},
 		{"imap expired", catalog.IMAP, "A1 NO AUTHENTICATE failed.", expired, CodeTokenExpired, "expired", "new token", nil},
 		{"imap no mailbox", catalog.IMAP, "A1 NO AUTHENTICATE failed.", userCtx(), CodeIMAPAuthFailed, "licence", "licence", []string{"no-mailbox"}},
 		{"pop one-line", catalog.POP, "-ERR Protocol error. Connection is closed. 10", userCtx(), CodePOPProtocolError, "two-line", "two.line", nil},
 		{"pop app-only", catalog.POP, "-ERR Authentication failure: unknown user name or bad password.", appCtx(), CodePOPAuthFailed, "New-ServicePrincipal", "Add-MailboxPermission", []string{"exchange-service-principal-wrong-id", "pop3-disabled", "no-mailbox"}},
 		{"pop delegated", catalog.POP, "-ERR Authentication failure: unknown user name or bad password.", userCtx(), CodePOPAuthFailed, "POP3 is turned off", "-PopEnabled $true", []string{"no-mailbox"}},
-		{"smtp tenant off", catalog.SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", userCtx(), CodeSMTPAuthTenantOff, "whole organisation", `Set-CASMailbox -Identity "helpdesk@contoso.com" -SmtpClientAuthenticationDisabled $false`, []string{CodeSMTPAuthTenantOff}},
-		{"smtp mailbox off", catalog.SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.", userCtx(), CodeSMTPAuthMailboxOff, "helpdesk@contoso.com", `Set-CASMailbox -Identity "helpdesk@contoso.com" -SmtpClientAuthenticationDisabled $false`, nil},
+		{"smtp tenant off", catalog.SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", userCtx(), CodeSMTPAuthTenantOff, "whole organisation", `Set-CASMailbox -Identity 'helpdesk@contoso.com' -SmtpClientAuthenticationDisabled $false`, []string{CodeSMTPAuthTenantOff}},
+		{"smtp mailbox off", catalog.SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.", userCtx(), CodeSMTPAuthMailboxOff, "helpdesk@contoso.com", `Set-CASMailbox -Identity 'helpdesk@contoso.com' -SmtpClientAuthenticationDisabled $false`, nil},
 		{"smtp basic", catalog.SMTP, "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.", userCtx(), CodeSMTPBasicAuthOff, "user name and password", "XOAUTH2", nil},
-		{"smtp sendas app", catalog.SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", appCtx(), CodeSMTPNoSendAs, "SendAs", `Add-RecipientPermission -Identity "helpdesk@contoso.com" -AccessRights SendAs -Trustee "` + spID + `" -Confirm:$false`, nil},
-		{"smtp sendas delegated", catalog.SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", otherUser, CodeSMTPNoSendAs, "admin@contoso.onmicrosoft.com", `-Trustee "admin@contoso.onmicrosoft.com"`, nil},
-		{"smtp 5.7.3 app-only", catalog.SMTP, "535 5.7.3 Authentication unsuccessful [127.0.0.1]", appCtx(), CodeSMTPAuthFailed, "no service principal", "New-ServicePrincipal", []string{"exchange-service-principal-wrong-id", "no-mailbox"}},
+		{"smtp 5.7.60 app: FullAccess", catalog.SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", appCtx(), CodeSMTPNoSendAs, "FullAccess", `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + spID + `' -AccessRights FullAccess`, []string{CodeSMTPNoSendAs}},
+		{"smtp sendas delegated", catalog.SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", otherUser, CodeSMTPNoSendAs, "admin@contoso.onmicrosoft.com", `-Trustee 'admin@contoso.onmicrosoft.com'`, nil},
+		{"smtp 5.7.3 app-only", catalog.SMTP, "535 5.7.3 Authentication unsuccessful [127.0.0.1]", appCtx(), CodeSMTPAuthFailed, "not registered in Exchange", "New-ServicePrincipal", []string{"exchange-service-principal-wrong-id", "no-mailbox"}},
+		{"smtp 5.7.3 app-only needs FullAccess, not SendAs", catalog.SMTP, "535 5.7.3 Authentication unsuccessful [127.0.0.1]", appCtx(), CodeSMTPAuthFailed, "FullAccess on each mailbox", `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + spID + `' -AccessRights FullAccess`, nil},
 		{"smtp 5.7.3 wrong audience", catalog.SMTP, "535 5.7.3 Authentication unsuccessful [127.0.0.1]", wrongAud, CodeTokenAudience, "Exchange Online tokens", ".default", nil},
 		{"smtp before starttls", catalog.SMTP, "504 5.7.4 Unrecognized authentication type", userCtx(), CodeSMTPNoTLSAuth, "STARTTLS", "587", nil},
 		{"smtp storedrv", catalog.SMTP, "430 4.2.0 STOREDRV; mailbox logon failure; MapiExceptionLogonFailed", appCtx(), CodeMailboxLogonFailed, "could not open", "FullAccess", nil},
 		{"smtp 421", catalog.SMTP, "421 4.3.2 Service not available", userCtx(), CodeServerBusy, "421", "again", nil},
 		{"ews impersonation", catalog.EWS, "HTTP 500 ErrorInvalidExchangeImpersonationHeaderData: ExchangeImpersonation SOAP header must be present for this type of OAuth token.", appCtx(), CodeEWSNoImpersonation, "impersonate", "X-AnchorMailbox", nil},
 		{"ews no mailbox", catalog.EWS, "ErrorNonExistentMailbox: The SMTP address has no mailbox associated with it.", userCtx(), CodeEWSNoMailbox, "no Exchange Online mailbox", "licence", nil},
-		{"ews 403", catalog.EWS, "HTTP 403 Forbidden", appCtx(), CodeEWSForbidden, "EwsAllowedAppIDs", `Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "` + appID + `"`, nil},
+		{"ews 403", catalog.EWS, "HTTP 403 Forbidden", appCtx(), CodeEWSForbidden, "EwsAllowedAppIDs", `if ($ids -notcontains '` + appID + `') { $ids += '` + appID + `' }` + "\nSet-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs ($ids -join ',')", nil},
 		{"ews 401 audience", catalog.EWS, `HTTP 401 x-ms-diagnostics: 2000001;reason="The token has an invalid audience"`, wrongAud, CodeTokenAudience, "graph", ".default", nil},
 		{"ews 401", catalog.EWS, `HTTP 401 x-ms-diagnostics: 2000001;reason="signature"`, userCtx(), CodeEWSUnauthorized, "401", "EWS.AccessAsUser.All", nil},
 		{"graph text", catalog.GraphRead, "403 ErrorAccessDenied Access is denied.", appCtx(), "ErrorAccessDenied", "application access policy", "Mail.Read", nil},
-		{"gcc high connect", catalog.IMAP, "A2 BAD User is authenticated but not connected.", gcc, CodeIMAPNotConnected, "", "-ExchangeEnvironmentName O365USGovGCCHigh", nil},
+		{"gcc high connect", catalog.IMAP, "A2 BAD User is authenticated but not connected.", gcc, CodeIMAPNotConnected, "", "-ExchangeEnvironmentName 'O365USGovGCCHigh'", nil},
 		{"unknown", catalog.IMAP, "A1 NO [XYZ] something new", userCtx(), CodeUnrecognised, "something new", "", nil},
 	}
 	for _, tc := range tests {
@@ -281,7 +282,7 @@ func TestMail(t *testing.T) {
 func TestMailWrongObjectIDAlternative(t *testing.T) {
 	x := Mail(catalog.IMAP, "A5 BAD User is authenticated but not connected.", appCtx())
 	alt := x.Alternatives[0]
-	want := "Connect-ExchangeOnline -Organization \"" + tid + "\"\nRemove-ServicePrincipal -Identity \"" + objID + "\" -Confirm:$false\nNew-ServicePrincipal -AppId \"" + appID + "\" -ObjectId \"" + spID + "\"\nAdd-MailboxPermission -Identity \"helpdesk@contoso.com\" -User \"" + spID + "\" -AccessRights FullAccess"
+	want := "Connect-ExchangeOnline -Organization '" + tid + "'\nRemove-ServicePrincipal -Identity '" + objID + "' -Confirm:$false\nNew-ServicePrincipal -AppId '" + appID + "' -ObjectId '" + spID + "'\nAdd-MailboxPermission -Identity 'helpdesk@contoso.com' -User '" + spID + "' -AccessRights FullAccess"
 	if alt.FixCommand != want {
 		t.Fatalf("got\n%s\nwant\n%s", alt.FixCommand, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/explain"
 )
 
 // result is what one protocol dialogue found.
@@ -17,6 +18,17 @@ type result struct {
 	detail  string // what was verified, on success
 	refused bool   // the server refused; reply says why
 	err     error  // connection-level failure (timeout, closed, TLS)
+	// greeting is the server's first line, which tells Exchange Online
+	// from other servers (explain.IdentifyServer).
+	greeting string
+	// tlsMode is set when err is a TLS-mode mismatch (SMTP on 465, ...).
+	tlsMode *tlsFinding
+}
+
+// tlsFinding is what a check saw of a port's TLS mode.
+type tlsFinding struct {
+	evidence explain.TLSEvidence
+	seen     string
 }
 
 func refused(step, reply string) result { return result{step: step, reply: reply, refused: true} }
@@ -38,14 +50,19 @@ func checkIMAP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeo
 		return *fail
 	}
 	defer w.close()
-	w.step = "greeting"
-	greet, err := w.readLine()
-	if err != nil {
-		return broken(w, "greeting", err)
+	greet, bad := readGreeting(ctx, w, ep, tlsCfg, timeout, w.readLine)
+	if bad != nil {
+		return *bad
 	}
 	if !strings.HasPrefix(greet, "* OK") && !strings.HasPrefix(greet, "* PREAUTH") {
 		return refused("greeting", greet)
 	}
+	res := checkIMAPAfterGreeting(ctx, w, ep, tlsCfg, mailbox, token)
+	res.greeting = greet
+	return res
+}
+
+func checkIMAPAfterGreeting(ctx context.Context, w *wire, ep cloud.Endpoint, tlsCfg *tls.Config, mailbox, token string) result {
 	w.step = "capability"
 	caps, tagged, err := imapCommand(w, "A1", "CAPABILITY")
 	if err != nil {

@@ -69,6 +69,13 @@ type Config struct {
 	// yet: the refusals only they cure are reported at once, not waited
 	// out as replication delay.
 	ExchangeSetupPending bool
+	// Exchange is Exchange Online's state as read from Exchange (azure/
+	// exchangesetup's Snapshot, after Apply its Result.Snapshot; see
+	// explain.ExchangeFacts for the mapping), nil when not read. With it
+	// the diagnosis states causes as facts ("IMAP is off for this mailbox
+	// (ImapEnabled False)"), and a refusal is waited out as replication
+	// only when Exchange's settings are right for it.
+	Exchange *explain.ExchangeFacts
 	// Retry sets the budget and countdown (Retry.OnEvent) of that waiting.
 	Retry token.Retry
 	// HTTPClient is used for the identity platform, EWS and Graph; nil =
@@ -81,7 +88,10 @@ type Check struct {
 	Protocol catalog.Protocol `json:"protocol"`
 	Mailbox  string           `json:"mailbox"`
 	// Server is host:port or the URL the check talked to.
-	Server     string        `json:"server,omitempty"`
+	Server string `json:"server,omitempty"`
+	// Greeting is the server's first line (IMAP, POP3, SMTP): it tells
+	// Exchange Online from other servers.
+	Greeting   string        `json:"greeting,omitempty"`
 	OK         bool          `json:"ok"`
 	Duration   time.Duration `json:"-"`
 	DurationMS int64         `json:"duration_ms"`
@@ -104,6 +114,10 @@ type Check struct {
 	TokenAttempts int           `json:"token_attempts,omitempty"`
 	Waited        time.Duration `json:"-"`
 	WaitedMS      int64         `json:"waited_ms,omitempty"`
+	// wait: this failure may pass on a later attempt without any change
+	// (Exchange Online replicating a change, a network hiccup), so the
+	// replication budget is spent waiting for it.
+	wait bool
 }
 
 // Report is every check of a run.
@@ -362,13 +376,13 @@ func (r *runner) check(ctx context.Context, p catalog.Protocol, mbx string) Chec
 		if last.Explanation == nil || last.Step == "token" {
 			return explain.Explanation{}, false
 		}
-		return *last.Explanation, last.Explanation.Retryable
+		return *last.Explanation, last.wait
 	}, func(ctx context.Context) error {
 		last = r.attempt(ctx, c, p, mbx, user, req)
 		if last.OK {
 			return nil
 		}
-		if last.Explanation != nil && last.Explanation.Retryable {
+		if last.wait {
 			// The next attempt gets a fresh token: consent or roles may
 			// have replicated since.
 			delete(r.tokens, user+"|"+req.Audience)
@@ -446,6 +460,7 @@ func (r *runner) mailContext(p catalog.Protocol, mbx string, claims *token.Claim
 	mc := explain.MailContext{
 		Flow: r.cfg.Flow, Mailbox: mbx, AppID: r.cfg.ClientID, ServicePrincipalID: r.cfg.ServicePrincipalID,
 		AppObjectID: r.cfg.AppObjectID, TenantID: r.cfg.TenantID, ExchangeEnvironment: r.cfg.Cloud.ExchangeEnvironment, Host: r.host(p),
+		Exchange: r.cfg.Exchange,
 	}
 	if claims != nil {
 		mc.TokenAudience, mc.TokenScopes, mc.TokenRoles = claims.Audience, claims.Scopes, claims.Roles
@@ -519,12 +534,13 @@ func (r *runner) attempt(ctx context.Context, c Check, p catalog.Protocol, mbx, 
 			res, ge = checkGraphSend(ctx, r.hc, r.cfg.Cloud.GraphV1(), r.timeout, mbx, tok.Value(), r.cfg.SendTo)
 		}
 	}
-	c.Step, c.Reply, c.Detail = res.step, res.reply, res.detail
+	c.Step, c.Reply, c.Detail, c.Greeting = res.step, res.reply, res.detail, res.greeting
 	var decoded *token.Claims
 	if claims.Audience != "" || claims.TenantID != "" {
 		decoded = &claims
 	}
 	mc := r.mailContext(p, mbx, decoded)
+	mc.Greeting = res.greeting
 	switch {
 	case res.err != nil:
 		var se *stepError
@@ -533,9 +549,16 @@ func (r *runner) attempt(ctx context.Context, c Check, p catalog.Protocol, mbx, 
 			step = se.step
 			c.Step = step
 		}
-		x := explain.Network(p.Label(), c.Server, step, res.err)
+		var x explain.Explanation
+		if res.tlsMode != nil {
+			ep := r.endpoint(p)
+			x = explain.TLSMode(p, ep.Addr(), ep.Port, step, res.tlsMode.evidence, res.tlsMode.seen)
+		} else {
+			x = explain.Network(p.Label(), c.Server, step, res.err)
+		}
 		c.Reply = res.err.Error()
 		c.Explanation = &x
+		c.wait = x.Retryable
 	case res.refused:
 		var x explain.Explanation
 		if ge != nil {
@@ -543,7 +566,8 @@ func (r *runner) attempt(ctx context.Context, c Check, p catalog.Protocol, mbx, 
 		} else {
 			x = explain.Mail(p, res.reply, mc)
 		}
-		x.Retryable = x.Retryable || r.replicationRefusal(x)
+		c.wait = r.replicationRefusal(p, x, mc)
+		x.Retryable = x.Retryable || c.wait
 		c.Explanation = &x
 	default:
 		c.OK = true
@@ -551,23 +575,52 @@ func (r *runner) attempt(ctx context.Context, c Check, p catalog.Protocol, mbx, 
 	return c
 }
 
-// replicationRefusal reports whether a refusal may be replication delay:
-// right after setup, Exchange refuses first logins while the new service
-// principal, permission or consent propagates.
-func (r *runner) replicationRefusal(x explain.Explanation) bool {
+// replicationRefusal reports whether a refusal may be replication delay,
+// and so is waited out while the budget lasts: right after setup, Exchange
+// Online refuses first logins while the new service principal, permission
+// or consent propagates. Only Exchange Online's own refusals qualify: a
+// server that is not Exchange Online (its greeting says so) does not
+// replicate Microsoft's changes, so its refusal is reported at once.
+func (r *runner) replicationRefusal(p catalog.Protocol, x explain.Explanation, mc explain.MailContext) bool {
+	inBudget := r.cfg.Retry.Budget > 0 && time.Now().Before(r.cfg.Retry.Deadline)
+	if !inBudget || !mc.Server(p).Exchange() {
+		return false
+	}
 	if r.cfg.ExchangeSetupPending && r.cfg.Flow.AppOnly() {
 		switch x.Code {
 		case explain.CodeIMAPAuthFailed, explain.CodeIMAPNotConnected, explain.CodePOPAuthFailed, explain.CodeSMTPAuthFailed, explain.CodeSMTPNoSendAs:
 			return false
 		}
 	}
+	if mc.Exchange != nil && len(x.Facts) > 0 {
+		// Exchange's state was read and the explanation rests on it: a
+		// fact waiting cannot cure (ImapEnabled False) is final; "the
+		// settings are right" is Retryable and waited out.
+		return x.Retryable
+	}
+	if x.Retryable {
+		return true // Exchange's own transient refusals (STOREDRV, 4xx)
+	}
 	switch x.Code {
 	case explain.CodeIMAPAuthFailed, explain.CodeIMAPNotConnected, explain.CodePOPAuthFailed, explain.CodeSMTPAuthFailed,
 		explain.CodeSMTPNoSendAs, explain.CodeEWSUnauthorized, explain.CodeEWSForbidden, explain.CodeEWSImpersonateDeny,
 		explain.CodeTokenPermission, "ErrorAccessDenied":
-		return r.cfg.Retry.Budget > 0 && time.Now().Before(r.cfg.Retry.Deadline)
+		return true
 	}
 	return false
+}
+
+// endpoint is the mail endpoint of a protocol (zero for EWS and Graph).
+func (r *runner) endpoint(p catalog.Protocol) cloud.Endpoint {
+	switch p {
+	case catalog.IMAP:
+		return r.cfg.Cloud.IMAP
+	case catalog.POP:
+		return r.cfg.Cloud.POP
+	case catalog.SMTP:
+		return r.cfg.Cloud.SMTP
+	}
+	return cloud.Endpoint{}
 }
 
 // checkGraphSendPermission verifies, without sending, that the token

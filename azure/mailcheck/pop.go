@@ -18,14 +18,21 @@ func checkPOP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeou
 		return *fail
 	}
 	defer w.close()
-	w.step = "greeting"
-	line, err := w.readLine()
-	if err != nil {
-		return broken(w, "greeting", err)
+	greet, bad := readGreeting(ctx, w, ep, tlsCfg, timeout, w.readLine)
+	if bad != nil {
+		return *bad
 	}
-	if !strings.HasPrefix(line, "+OK") {
-		return refused("greeting", line)
+	if !strings.HasPrefix(greet, "+OK") {
+		return refused("greeting", greet)
 	}
+	res := checkPOPAfterGreeting(ctx, w, ep, tlsCfg, mailbox, token)
+	res.greeting = greet
+	return res
+}
+
+func checkPOPAfterGreeting(ctx context.Context, w *wire, ep cloud.Endpoint, tlsCfg *tls.Config, mailbox, token string) result {
+	var line string
+	var err error
 	if ep.TLS == cloud.StartTLS {
 		w.step = "starttls"
 		if line, err = popCommand(w, "STLS"); err != nil {

@@ -143,7 +143,7 @@ func TestSimClientCredentials(t *testing.T) {
 		cfg := config(s, c, ap, catalog.ClientCredentials, catalog.SMTP)
 		ch := only(t, Run(ctxT(t, time.Minute), cfg))
 		x := expectFail(t, ch, "auth", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant", explain.CodeSMTPAuthTenantOff,
-			[]string{"whole organisation"}, []string{`Set-CASMailbox -Identity "helpdesk@contoso.com" -SmtpClientAuthenticationDisabled $false`})
+			[]string{"whole organisation"}, []string{`Set-CASMailbox -Identity 'helpdesk@contoso.com' -SmtpClientAuthenticationDisabled $false`})
 		if len(x.Alternatives) != 1 || !strings.Contains(x.Alternatives[0].FixCommand, "Set-TransportConfig -SmtpClientAuthenticationDisabled $false") {
 			t.Errorf("tenant-wide alternative missing: %+v", x.Alternatives)
 		}
@@ -161,7 +161,7 @@ func TestSimClientCredentials(t *testing.T) {
 		cfg := config(s, c, ap, catalog.ClientCredentials, catalog.SMTP)
 		ch := only(t, Run(ctxT(t, time.Minute), cfg))
 		x := expectFail(t, ch, "auth", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox", explain.CodeSMTPAuthMailboxOff,
-			[]string{"helpdesk@contoso.com"}, []string{`Set-CASMailbox -Identity "helpdesk@contoso.com" -SmtpClientAuthenticationDisabled $false`})
+			[]string{"helpdesk@contoso.com"}, []string{`Set-CASMailbox -Identity 'helpdesk@contoso.com' -SmtpClientAuthenticationDisabled $false`})
 		if !strings.Contains(ch.CauseText(), "(server: 535 5.7.139") || !strings.Contains(ch.FixText(), "\nConnect-ExchangeOnline") {
 			t.Errorf("texts: %q / %q", ch.CauseText(), ch.FixText())
 		}
@@ -183,7 +183,7 @@ func TestSimClientCredentials(t *testing.T) {
 		// App-only: the Exchange service principal is the likelier cause;
 		// IMAP being off is the alternative, with its exact fix.
 		alt := alternative(t, x, "imap-disabled")
-		if !strings.Contains(alt.FixCommand, `Set-CASMailbox -Identity "helpdesk@contoso.com" -ImapEnabled $true`) {
+		if !strings.Contains(alt.FixCommand, `Set-CASMailbox -Identity 'helpdesk@contoso.com' -ImapEnabled $true`) {
 			t.Fatalf("alternative: %+v", alt)
 		}
 		// When the product also uses POP3 and that works, IMAP being off
@@ -191,7 +191,7 @@ func TestSimClientCredentials(t *testing.T) {
 		both := config(s, c, ap, catalog.ClientCredentials, catalog.IMAP, catalog.POP)
 		rep := Run(ctxT(t, time.Minute), both)
 		x = expectFail(t, rep.Checks[0], "select", "not connected", explain.CodeIMAPNotConnected, []string{"POP3 works", "IMAP is turned off"},
-			[]string{`Set-CASMailbox -Identity "helpdesk@contoso.com" -ImapEnabled $true`})
+			[]string{`Set-CASMailbox -Identity 'helpdesk@contoso.com' -ImapEnabled $true`})
 		if !rep.Checks[1].OK || len(x.Alternatives) == 0 || x.Alternatives[0].Code != explain.CodeIMAPNotConnected {
 			t.Fatalf("refined: %+v", x)
 		}
@@ -231,13 +231,18 @@ func TestSimClientCredentialsNoExchangeServicePrincipal(t *testing.T) {
 			ap := a.register(appOptions{flow: catalog.ClientCredentials, protocols: allExchange, exchange: wrongID, wrongObjectID: wrongID})
 			cfg := config(s, c, ap, catalog.ClientCredentials, catalog.IMAP, catalog.POP, catalog.SMTP, catalog.EWS)
 			rep := Run(ctxT(t, time.Minute), cfg)
-			newSP := `New-ServicePrincipal -AppId "` + ap.appID + `" -ObjectId "` + ap.spID + `"`
+			newSP := `New-ServicePrincipal -AppId '` + ap.appID + `' -ObjectId '` + ap.spID + `'`
 			imap := expectFail(t, rep.Checks[0], "select", "BAD User is authenticated but not connected.", explain.CodeIMAPNotConnected,
-				[]string{ap.objectID, ap.spID}, []string{newSP, `Add-MailboxPermission -Identity "helpdesk@contoso.com" -User "` + ap.spID + `" -AccessRights FullAccess`})
+				[]string{ap.objectID, ap.spID}, []string{newSP, `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + ap.spID + `' -AccessRights FullAccess`})
 			expectFail(t, rep.Checks[1], "auth", "-ERR Authentication failure: unknown user name or bad password.", explain.CodePOPAuthFailed,
 				[]string{"New-ServicePrincipal"}, []string{newSP})
-			expectFail(t, rep.Checks[2], "auth", "535 5.7.3 Authentication unsuccessful", explain.CodeSMTPAuthFailed,
-				[]string{"no service principal", ap.spID}, []string{newSP, `-AccessRights SendAs -Trustee "` + ap.spID + `"`})
+			// App-only SMTP: Microsoft's procedure is the registration and
+			// FullAccess (SendAs only to send as another address).
+			smtp := expectFail(t, rep.Checks[2], "auth", "535 5.7.3 Authentication unsuccessful", explain.CodeSMTPAuthFailed,
+				[]string{"not registered in Exchange", ap.spID, "FullAccess on each mailbox"}, []string{newSP, `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + ap.spID + `' -AccessRights FullAccess`})
+			if strings.Contains(smtp.FixCommand, "SendAs") {
+				t.Errorf("SMTP fix grants SendAs: %s", smtp.FixCommand)
+			}
 			// EWS with full_access_as_app needs no Exchange-side grant.
 			if !rep.Checks[3].OK {
 				t.Errorf("EWS: %+v", rep.Checks[3])
@@ -246,11 +251,11 @@ func TestSimClientCredentialsNoExchangeServicePrincipal(t *testing.T) {
 				// The wrong registration must be removed first: the
 				// alternative names the exact ids.
 				alt := alternative(t, imap, "exchange-service-principal-wrong-id")
-				if !strings.Contains(alt.FixCommand, `Remove-ServicePrincipal -Identity "`+ap.objectID+`" -Confirm:$false`+"\n"+newSP) {
+				if !strings.Contains(alt.FixCommand, `Remove-ServicePrincipal -Identity '`+ap.objectID+`' -Confirm:$false`+"\n"+newSP) {
 					t.Fatalf("wrong-id fix: %s", alt.FixCommand)
 				}
 				// The admin runs it (and the mailbox grant); IMAP then works.
-				if out, err := s.RunPowerShell(alt.FixCommand + "\n" + `Add-MailboxPermission -Identity "helpdesk@contoso.com" -User "` + ap.spID + `" -AccessRights FullAccess`); err != nil {
+				if out, err := s.RunPowerShell(alt.FixCommand + "\n" + `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + ap.spID + `' -AccessRights FullAccess`); err != nil {
 					t.Fatalf("wrong-id fix failed: %v\n%s", err, out)
 				}
 				if rep := Run(ctxT(t, time.Minute), config(s, c, ap, catalog.ClientCredentials, catalog.IMAP)); !rep.OK() {
@@ -297,7 +302,7 @@ func TestSimExchangeSetupPendingFailsFast(t *testing.T) {
 	start := time.Now()
 	c := only(t, Run(ctxT(t, time.Minute), cfg))
 	expectFail(t, c, "select", "BAD User is authenticated but not connected.", explain.CodeIMAPNotConnected, nil,
-		[]string{`New-ServicePrincipal -AppId "` + ap.appID + `" -ObjectId "` + ap.spID + `"`})
+		[]string{`New-ServicePrincipal -AppId '` + ap.appID + `' -ObjectId '` + ap.spID + `'`})
 	if c.Attempts != 1 || time.Since(start) > 20*time.Second {
 		t.Fatalf("waited: %d attempts in %s", c.Attempts, time.Since(start))
 	}
@@ -387,7 +392,7 @@ func TestSimROPC(t *testing.T) {
 		}
 		cfg := config(s, c, ap, catalog.ROPC, catalog.IMAP)
 		x := expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "select", "BAD User is authenticated but not connected.", explain.CodeIMAPNotConnected,
-			[]string{"IMAP is turned off for helpdesk@contoso.com"}, []string{`Set-CASMailbox -Identity "helpdesk@contoso.com" -ImapEnabled $true`})
+			[]string{"IMAP is turned off for helpdesk@contoso.com"}, []string{`Set-CASMailbox -Identity 'helpdesk@contoso.com' -ImapEnabled $true`})
 		applyFix(t, s, x)
 		if rep := Run(ctxT(t, time.Minute), cfg); !rep.OK() {
 			dump(t, rep)
@@ -400,7 +405,7 @@ func TestSimROPC(t *testing.T) {
 		_ = s.SetSMTPAuth(helpdesk, exchange.SMTPAuthInherit)
 		expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "auth", "disabled for the Tenant", explain.CodeSMTPAuthTenantOff, nil, []string{"-SmtpClientAuthenticationDisabled $false"})
 		_ = s.SetSMTPAuth(helpdesk, exchange.SMTPAuthDisabled)
-		x := expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "auth", "disabled for the Mailbox", explain.CodeSMTPAuthMailboxOff, nil, []string{`Set-CASMailbox -Identity "helpdesk@contoso.com" -SmtpClientAuthenticationDisabled $false`})
+		x := expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "auth", "disabled for the Mailbox", explain.CodeSMTPAuthMailboxOff, nil, []string{`Set-CASMailbox -Identity 'helpdesk@contoso.com' -SmtpClientAuthenticationDisabled $false`})
 		applyFix(t, s, x)
 		if rep := Run(ctxT(t, time.Minute), cfg); !rep.OK() {
 			dump(t, rep)
@@ -782,13 +787,27 @@ func TestSimTokenAcquirer(t *testing.T) {
 	}
 }
 
-func TestSimSMTPNoSendAs(t *testing.T) {
+// App-only SMTP with the registration but no mailbox right: Exchange (and
+// the stricter sim) refuse it at AUTH with 535 5.7.3, older behaviour at
+// MAIL FROM with 550 5.7.60. Either way the fix is Microsoft's documented
+// FullAccess, and it works.
+func TestSimSMTPNoMailboxRights(t *testing.T) {
 	s := startSim(t, sim.Options{AutoApprove: adminUPN})
 	a := signInAdmin(t, s)
 	ap := a.register(appOptions{flow: catalog.ClientCredentials, protocols: []catalog.Protocol{catalog.SMTP}, exchange: true, spOnly: true})
 	cfg := config(s, simCloud(t, s), ap, catalog.ClientCredentials, catalog.SMTP)
-	x := expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "mail-from", "550 5.7.60 SMTP; Client does not have permissions to send as this sender", explain.CodeSMTPNoSendAs,
-		[]string{"SendAs", helpdesk}, []string{`Add-RecipientPermission -Identity "helpdesk@contoso.com" -AccessRights SendAs -Trustee "` + ap.spID + `" -Confirm:$false`})
+	ch := only(t, Run(ctxT(t, time.Minute), cfg))
+	fullAccess := `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User '` + ap.spID + `' -AccessRights FullAccess`
+	var x *explain.Explanation
+	if ch.Step == "auth" {
+		x = expectFail(t, ch, "auth", "535 5.7.3 Authentication unsuccessful", explain.CodeSMTPAuthFailed, []string{"FullAccess"}, []string{fullAccess})
+	} else {
+		x = expectFail(t, ch, "mail-from", "550 5.7.60 SMTP; Client does not have permissions to send as this sender", explain.CodeSMTPNoSendAs,
+			[]string{"FullAccess", helpdesk, "SendAs is needed in addition only to send as another address"}, []string{fullAccess})
+	}
+	if strings.Contains(x.FixCommand, "SendAs") {
+		t.Errorf("the main fix grants SendAs: %s", x.FixCommand)
+	}
 	applyFix(t, s, x)
 	if rep := Run(ctxT(t, time.Minute), cfg); !rep.OK() {
 		dump(t, rep)
@@ -806,7 +825,7 @@ func TestSimDelegatedUserMismatch(t *testing.T) {
 	cfg.Passwords = map[string]string{adminUPN: "Demo-Admin-2026!"}
 	ch := only(t, Run(ctxT(t, time.Minute), cfg))
 	expectFail(t, ch, "auth", "NO AUTHENTICATE failed.", explain.CodeTokenUser, []string{adminUPN, helpdesk},
-		[]string{"Sign in as helpdesk@contoso.com", `Add-MailboxPermission -Identity "helpdesk@contoso.com" -User "admin@contoso.onmicrosoft.com" -AccessRights FullAccess`})
+		[]string{"Sign in as helpdesk@contoso.com", `Add-MailboxPermission -Identity 'helpdesk@contoso.com' -User 'admin@contoso.onmicrosoft.com' -AccessRights FullAccess`})
 	// The token itself is what the product asked for: the mailbox right
 	// is what is missing.
 	if len(ch.Mismatches) != 0 {
@@ -832,18 +851,36 @@ func TestSimEWSNotAllowed(t *testing.T) {
 	s := startSim(t, sim.Options{AutoApprove: adminUPN})
 	a := signInAdmin(t, s)
 	ap := a.register(appOptions{flow: catalog.ClientCredentials, protocols: []catalog.Protocol{catalog.EWS}})
-	if _, err := s.RunPowerShell(`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "11111111-1111-1111-1111-111111111111"`); err != nil {
+	const other = "11111111-1111-1111-1111-111111111111"
+	if _, err := s.RunPowerShell(`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "` + other + `"`); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config(s, simCloud(t, s), ap, catalog.ClientCredentials, catalog.EWS)
+	// Without Exchange's state: the fix reads the list and writes it back
+	// with this app added, so no listed id is dropped.
 	x := expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "request", "HTTP 403", explain.CodeEWSForbidden, []string{"EwsAllowedAppIDs", ap.appID},
-		[]string{`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs "` + ap.appID + `"`, "keep the ids already listed"})
+		[]string{"Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy", "if ($ids -notcontains '" + ap.appID + "')", "-EwsAllowedAppIDs ($ids -join ',')", "exclusive"})
+	if strings.Contains(x.FixCommand, "-EwsAllowedAppIDs '") {
+		t.Fatalf("a fix that replaces the list: %s", x.FixCommand)
+	}
+	// With Exchange's state as this test set it (what exchangesetup reads):
+	// the cause is a fact and the fix names the whole list.
+	cfg.Exchange = &explain.ExchangeFacts{ReadAt: time.Now(), EWS: &explain.EWSFacts{Enabled: ptr(true), AllowedAppIDs: []string{other}},
+		Mailboxes: []explain.MailboxFacts{{Address: helpdesk, Read: true, Found: true, CASRead: true, EwsEnabled: ptr(true)}}}
+	x = expectFail(t, only(t, Run(ctxT(t, time.Minute), cfg)), "request", "HTTP 403", explain.CodeEWSForbidden,
+		[]string{"not on the organisation's EWS allow-list (EwsEnabled True, EwsAllowedAppIDs " + other + ")"},
+		[]string{"Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs '" + other + "," + ap.appID + "'"})
+	if len(x.Facts) == 0 {
+		t.Error("no facts named")
+	}
 	applyFix(t, s, x)
 	if rep := Run(ctxT(t, time.Minute), cfg); !rep.OK() {
 		dump(t, rep)
 		t.Fatal("fix did not work")
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // An EWS endpoint that accepts the connection and never answers.
 func TestSimEWSNeverAnswers(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/explain"
 )
 
 // checkSMTP: greeting, EHLO, STARTTLS, EHLO again, AUTH XOAUTH2 (334, then
@@ -21,14 +22,27 @@ func checkSMTP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeo
 		return *fail
 	}
 	defer w.close()
-	w.step = "greeting"
-	code, reply, err := smtpRead(w)
-	if err != nil {
-		return broken(w, "greeting", err)
+	code := 0
+	greet, bad := readGreeting(ctx, w, ep, tlsCfg, timeout, func() (string, error) {
+		c, reply, err := smtpRead(w)
+		code = c
+		return reply, err
+	})
+	if bad != nil {
+		return *bad
 	}
 	if code != 220 {
-		return refused("greeting", reply)
+		return refused("greeting", greet)
 	}
+	res := checkSMTPAfterGreeting(ctx, w, ep, tlsCfg, mailbox, token, sendTo)
+	res.greeting = greet
+	return res
+}
+
+func checkSMTPAfterGreeting(ctx context.Context, w *wire, ep cloud.Endpoint, tlsCfg *tls.Config, mailbox, token, sendTo string) result {
+	var code int
+	var reply string
+	var err error
 	w.step = "ehlo"
 	code, ext, err := smtpCommand(w, "EHLO mailoauth.local")
 	if err != nil {
@@ -59,6 +73,14 @@ func checkSMTP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeo
 		}
 	}
 	w.step = "auth"
+	// Say so when the server does not offer XOAUTH2, rather than read its
+	// refusal of a mechanism it never listed.
+	if auth, ok := smtpAuthLine(ext); !ok || !hasWord(strings.ReplaceAll(auth, "=", " "), "XOAUTH2") {
+		if !ok {
+			auth = "no AUTH in the EHLO reply"
+		}
+		return refused("auth", explain.NoXOAUTH2Prefix+" XOAUTH2: "+auth)
+	}
 	code, reply, err = smtpCommand(w, "AUTH XOAUTH2")
 	if err != nil {
 		return broken(w, "auth", err)
@@ -117,6 +139,21 @@ func checkSMTP(ctx context.Context, ep cloud.Endpoint, tlsCfg *tls.Config, timeo
 	// QUIT discards the open transaction (as RSET would); no need to wait.
 	_ = w.writeLine("QUIT")
 	return result{step: "rcpt-to", reply: reply, detail: detail}
+}
+
+// smtpAuthLine is the EHLO reply's AUTH extension line ("AUTH LOGIN
+// XOAUTH2"), if it has one.
+func smtpAuthLine(ehlo string) (string, bool) {
+	for _, l := range strings.Split(ehlo, "\n") {
+		if len(l) < 4 {
+			continue
+		}
+		kw := strings.TrimSpace(l[4:])
+		if f := strings.Fields(kw); len(f) > 0 && (strings.EqualFold(f[0], "AUTH") || strings.HasPrefix(strings.ToUpper(f[0]), "AUTH=")) {
+			return kw, true
+		}
+	}
+	return "", false
 }
 
 // testMessage is a short RFC 5322 message ending with the DATA terminator.
