@@ -191,7 +191,7 @@ func TestTestCommandFromState(t *testing.T) {
 	decodeJSON(t, r.out, &rep)
 	if len(rep.Checks) != 1 || rep.Checks[0].OK || rep.Checks[0].Explanation == nil ||
 		rep.Checks[0].Explanation.Cause == "" || rep.Checks[0].Explanation.Fix == "" ||
-		!strings.Contains(rep.Checks[0].Explanation.FixCommand, "Set-CASMailbox -Identity \""+testMailbox+"\" -ImapEnabled $true") {
+		!strings.Contains(rep.Checks[0].Explanation.FixCommand, "Set-CASMailbox -Identity '"+testMailbox+"' -ImapEnabled $true") {
 		t.Errorf("failed check must name the cause and the Set-CASMailbox ... -ImapEnabled fix: %s", r.out)
 	}
 	for _, leak := range []string{testPassword} {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
-	"github.com/mailoauth/mailoauth/output/export/pwsh"
+	"github.com/mailoauth/mailoauth/internal/pwsh"
 	"github.com/mailoauth/mailoauth/output/product"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
-	"github.com/mailoauth/mailoauth/output/export/pwsh"
+	"github.com/mailoauth/mailoauth/internal/pwsh"
 )
 
 // The Exchange Online script (microsoft.md §11, §15.2): the audit record of
