@@ -288,6 +288,8 @@ func (c *Client) attempt(ctx context.Context, cmdlet, link string, body []byte, 
 	h.Set("User-Agent", "mailoauth")
 	if anchor := c.anchor(facts); anchor != "" {
 		h.Set("X-AnchorMailbox", "UPN:"+anchor)
+	} else {
+		facts.noAnchor = true
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -452,6 +454,9 @@ type tokenFacts struct {
 	appOnly  bool
 	expired  bool
 	resource string
+	// noAnchor: no X-AnchorMailbox could be sent (Exchange refuses writes
+	// without one with the same bodyless 403, §2).
+	noAnchor bool
 }
 
 func (c *Client) facts(tok string) tokenFacts {
@@ -484,6 +489,9 @@ func (f tokenFacts) problem() string {
 	}
 	if f.expired {
 		p = append(p, "it has expired")
+	}
+	if f.noAnchor {
+		p = append(p, "no X-AnchorMailbox was sent, since neither the options nor the token name the signed-in user")
 	}
 	return strings.Join(p, "; ")
 }

@@ -193,7 +193,10 @@ func (d *deleter) remove(it state.ExchangeItem) error {
 		}
 		change.Detail = kept
 		if oc.EwsEnabled.Is(true) && len(rest) == 0 {
-			change.Detail += "; EwsEnabled stays True, so no app may use EWS now"
+			// "When EWSEnabled is True and the list contains one or more
+			// IDs, only those applications can access EWS" (D. Barrett,
+			// Microsoft, Test-EWSAppAccess wiki; not in Microsoft's docs).
+			change.Detail += "; the list is now empty, and with EwsEnabled True an empty list no longer limits EWS by app"
 		}
 	case state.ExchangeServicePrincipal:
 		sps, err := d.a.ServicePrincipals(d.ctx, it.AppID)

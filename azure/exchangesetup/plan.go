@@ -119,6 +119,7 @@ func (p *Plan) Writes() int { return len(p.Commands()) }
 func PlanChanges(w Want, snap *Snapshot, st *state.Exchange) *Plan {
 	p := &Plan{Want: w, Snapshot: snap}
 	b := &builder{p: p, w: w, s: snap, st: st}
+	b.mailboxKinds()
 	b.registration()
 	b.fullAccess()
 	b.sendAs()
@@ -200,6 +201,30 @@ func joinDetail(a, b string) string {
 		return a
 	}
 	return a + "; " + b
+}
+
+// mailboxKinds: a delegated product signs in as each mailbox's user, and
+// nobody signs in as a shared mailbox (Get-Mailbox RecipientTypeDetails,
+// which replaces Graph's licence and sign-in-blocked guess).
+func (b *builder) mailboxKinds() {
+	if b.offline() {
+		return
+	}
+	for _, m := range b.s.Mailboxes {
+		if !m.Found {
+			b.mailboxNotFound(m.Address)
+			continue
+		}
+		if m.Mailbox.Shared() && !b.w.appOnly() {
+			b.finding(model.Warning, "exchange-shared-mailbox-delegated",
+				fmt.Sprintf("%s is a shared mailbox (Get-Mailbox RecipientTypeDetails SharedMailbox): nobody signs in as it, so a delegated product must sign in as a user who has FullAccess on it.", m.Primary()),
+				"Name the user who signs in, and give that user FullAccess on the shared mailbox (Add-MailboxPermission -Identity "+m.Primary()+" -User <user> -AccessRights FullAccess).")
+		}
+		if !strings.EqualFold(m.Address, m.Primary()) {
+			b.finding(model.Info, "exchange-secondary-address",
+				fmt.Sprintf("%s is a secondary address of the mailbox %s; Exchange changes are made on %s.", m.Address, m.Primary(), m.Primary()), "")
+		}
+	}
 }
 
 // ---- the app's registration ----
@@ -508,7 +533,7 @@ func (b *builder) ewsAllowList() {
 	} else {
 		ids := append(append([]string(nil), pol.AllowedAppIDs...), strings.ToLower(w.AppID))
 		cmd := exchange.SetEWSAllowList(ids)
-		detail := "EwsAllowedAppIDs replaces the whole list, so it is read again just before the write; every ID already listed stays"
+		detail := "EwsAllowedAppIDs replaces the whole list, so it is read again just before the write; every ID already listed stays; Exchange may take up to 24 hours to honour a change of the list"
 		if others > 0 {
 			detail = fmt.Sprintf("keeps the %d ID(s) already listed (%s) and adds this app's; %s", others, strings.Join(pol.AllowedAppIDs, ", "), detail)
 		}
