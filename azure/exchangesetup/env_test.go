@@ -46,13 +46,13 @@ type env struct {
 	rec   *recorder
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func approveAs(t *testing.T, s *sim.Server, upn string) func(signin.DeviceCodePrompt) {
+func approveAs(t testing.TB, s *sim.Server, upn string) func(signin.DeviceCodePrompt) {
 	return func(p signin.DeviceCodePrompt) {
 		if err := s.ApproveDeviceCode(p.UserCode, upn); err != nil {
 			t.Errorf("approve %s: %v", upn, err)
@@ -62,7 +62,7 @@ func approveAs(t *testing.T, s *sim.Server, upn string) func(signin.DeviceCodePr
 
 // newEnv starts a sim, signs in to Graph as the Global Administrator and to
 // Exchange as exoUser.
-func newEnv(t *testing.T, exoUser string) *env {
+func newEnv(t testing.TB, exoUser string) *env {
 	t.Helper()
 	s, err := sim.Start(sim.Options{})
 	if err != nil {
@@ -146,7 +146,7 @@ func (r *recorder) reset() {
 }
 
 // graphDo calls the sim's Graph as the admin.
-func (e *env) graphDo(t *testing.T, method, path string, body, out any) {
+func (e *env) graphDo(t testing.TB, method, path string, body, out any) {
 	t.Helper()
 	tok, err := e.graph.Token(ctxT(t))
 	if err != nil {
@@ -183,7 +183,7 @@ type app struct {
 // newApp makes an app registration and its enterprise application in the
 // sim's Entra, with a secret and the given Exchange application roles
 // consented (IMAP.AccessAsApp, SMTP.SendAsApp, …).
-func (e *env) newApp(t *testing.T, name string, exoRoles ...string) app {
+func (e *env) newApp(t testing.TB, name string, exoRoles ...string) app {
 	t.Helper()
 	var a struct{ ID, AppID string }
 	e.graphDo(t, "POST", "/applications", map[string]any{"displayName": name, "signInAudience": "AzureADMyOrg"}, &a)
@@ -222,7 +222,7 @@ func (e *env) newApp(t *testing.T, name string, exoRoles ...string) app {
 
 // newStore is a state file with the Entra part's record, as the engine
 // leaves it before the Exchange part.
-func newStore(t *testing.T, a app) (*state.Store, string) {
+func newStore(t testing.TB, a app) (*state.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.json")
 	st := state.New(sim.TenantID, "custom")

@@ -18,6 +18,7 @@ import (
 	"github.com/mailoauth/mailoauth/azure/mailcheck"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
+	"github.com/mailoauth/mailoauth/azure/token"
 	"github.com/mailoauth/mailoauth/internal/model"
 	"github.com/mailoauth/mailoauth/sim"
 )
@@ -757,5 +758,31 @@ func TestSharedMailboxDelegated(t *testing.T) {
 	}
 	if bs := snap.Blockers(catalog.IMAP, "nobody@contoso.com"); !hasBlocker(bs, "no mailbox with the address") {
 		t.Errorf("blockers %+v", bs)
+	}
+}
+
+// TestLoginWaitsForMailboxPermission: Apply leaves the wait for Exchange's
+// mailbox-permission replication to the login test, which counts its
+// budget from Result.ChangedAt and shows the countdown.
+func TestLoginWaitsForMailboxPermission(t *testing.T) {
+	e := newEnv(t, admin)
+	e.s.SetDelays(sim.Delays{MailboxPermission: 3 * time.Second})
+	a := e.newApp(t, "Monitor ERP", "IMAP.AccessAsApp")
+	w := appOnlyWant(a, []catalog.Protocol{catalog.IMAP}, helpdesk)
+	store, _ := newStore(t, a)
+	start := time.Now()
+	_, res := e.run(t, w, store)
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("Apply waited %s for replication; the login test does", time.Since(start))
+	}
+	var waits []model.Event
+	rep := mailcheck.Run(ctxT(t), mailcheck.Config{Cloud: e.c, Flow: catalog.ClientCredentials, Protocols: []catalog.Protocol{catalog.IMAP},
+		Mailboxes: []string{helpdesk}, TenantID: sim.TenantID, ClientID: a.AppID, Secret: a.Secret, ChangedAt: res.ChangedAt, HTTPClient: e.s.HTTPClient(),
+		Retry: token.Retry{OnEvent: func(ev model.Event) { waits = append(waits, ev) }}})
+	if !rep.OK() {
+		t.Fatalf("IMAP after replication: %+v", rep.Failed())
+	}
+	if len(waits) == 0 {
+		t.Error("no countdown while FullAccess replicated")
 	}
 }
