@@ -22,13 +22,24 @@ func (s *Server) Backend() exchange.Backend { return backend{s} }
 
 func (b backend) TenantID() string { return TenantID }
 
-// mailboxUser finds the owner of a mailbox by SMTP address, UPN or user
-// object id (caller holds s.mu).
+// mailboxUser finds the owner of a mailbox by SMTP address (any proxy
+// address), UPN or user object id (caller holds s.mu). Users without a
+// mailbox are found too, so the front ends can say "no mailbox".
 func (s *Server) mailboxUser(address string) *user {
 	address = strings.TrimSpace(address)
 	for _, u := range s.users {
 		if strings.EqualFold(u.UPN, address) || strings.EqualFold(u.Mail, address) || strings.EqualFold(u.ID, address) {
 			return u
+		}
+	}
+	for _, u := range s.users {
+		if !u.HasMailbox {
+			continue
+		}
+		for _, p := range u.proxyAddresses() {
+			if strings.EqualFold(smtpOf(p), address) {
+				return u
+			}
 		}
 	}
 	return nil
@@ -43,73 +54,70 @@ func (b backend) Mailbox(address string) (exchange.Mailbox, bool) {
 		return exchange.Mailbox{}, false
 	}
 	m := exchange.Mailbox{Address: mailOf(u), UPN: u.UPN, UserID: u.ID, DisplayName: u.DisplayName, Shared: u.Shared, Enabled: u.HasMailbox}
-	if c := s.cas[strings.ToLower(u.UPN)]; c != nil {
-		m.IMAPEnabled, m.POPEnabled, m.EWSEnabled, m.SMTPAuth = c.IMAP, c.POP, c.EWS, exchange.SMTPAuth(c.SMTPAuth)
+	if c := s.exo.cas[u.ID]; c != nil {
+		m.IMAPEnabled, m.POPEnabled, m.EWSEnabled, m.SMTPAuth = c.IMAP, c.POP, c.EWS, c.SMTPAuth
 	}
 	return m, true
 }
 
 // AppAccess: Registered only when New-ServicePrincipal named the app's
-// enterprise application (service principal) object id.
+// enterprise application (service principal) object id; FullAccess and
+// SendAs only once replicated (Delays.MailboxPermission); RBAC lists what
+// in-scope RBAC for Applications assignments of that registration grant.
 func (b backend) AppAccess(appID, mailbox string) exchange.AppAccess {
 	s := b.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var acc exchange.AppAccess
-	sp := s.spByAppID(appID)
-	var exoIdentity string
-	for _, r := range s.exoSPs {
-		if strings.EqualFold(r.AppID, appID) && sp != nil && strings.EqualFold(r.ObjectID, sp.ID) {
-			acc.Registered = true
-			exoIdentity = r.ObjectID
-		}
-	}
-	u := s.mailboxUser(mailbox)
-	if u == nil {
+	r := s.validSP(appID)
+	if r == nil {
 		return acc
 	}
-	box := strings.ToLower(u.UPN)
-	for _, p := range s.mbxPerms {
-		if p.Mailbox != box {
-			continue
-		}
-		// Exchange resolves the trustee to its own service principal
-		// object: the appId or the registered object id both name it.
-		if !strings.EqualFold(p.Trustee, appID) && (exoIdentity == "" || !strings.EqualFold(p.Trustee, exoIdentity)) {
-			continue
-		}
-		switch p.Right {
-		case "FullAccess":
-			acc.FullAccess = true
-		case "SendAs":
-			acc.SendAs = true
-		}
+	acc.Registered = true
+	u := s.mailboxUser(mailbox)
+	if u == nil || !u.HasMailbox {
+		return acc
 	}
+	acc.FullAccess, acc.SendAs = s.rights(u, trusteeSP, r.ObjectID, time.Now())
+	acc.RBAC = s.rbacPermissions(r, u)
 	return acc
+}
+
+// UserAccess is a user's FullAccess/SendAs on another mailbox.
+func (b backend) UserAccess(upn, mailbox string) (fullAccess, sendAs bool) {
+	s := b.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who, u := s.userByName(upn), s.mailboxUser(mailbox)
+	if who == nil || u == nil || !u.HasMailbox {
+		return false, false
+	}
+	return s.rights(u, trusteeUser, who.ID, time.Now())
 }
 
 func (b backend) TenantSMTPAuthDisabled() bool {
 	b.s.mu.Lock()
 	defer b.s.mu.Unlock()
-	return b.s.tenantSMTPAuthDisabled
+	return b.s.exo.smtpAuthDisabled
 }
 
 // EWSAllowed applies Set-OrganizationConfig -EwsEnabled/-EwsAllowedAppIDs:
-// $null = no effect, $false = all blocked, $true + list = only the list.
+// $null = no effect, $false = all blocked, $true + list = only the list
+// (OPS Set-OrganizationConfig.md -EwsAllowedAppIDs).
 func (b backend) EWSAllowed(appID string) bool {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ewsEnabled == nil {
+	o := b.s.exo
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	if o.ewsEnabled == nil {
 		return true
 	}
-	if !*s.ewsEnabled {
+	if !*o.ewsEnabled {
 		return false
 	}
-	if len(s.ewsAllowedAppIDs) == 0 {
+	if len(o.ewsAllowedAppIDs) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(s.ewsAllowedAppIDs, func(id string) bool { return strings.EqualFold(id, appID) })
+	return slices.ContainsFunc(o.ewsAllowedAppIDs, func(id string) bool { return strings.EqualFold(id, appID) })
 }
 
 func (b backend) Messages(mailbox string) []exchange.Message {
@@ -120,7 +128,7 @@ func (b backend) Messages(mailbox string) []exchange.Message {
 	if u == nil {
 		return nil
 	}
-	msgs := s.mail[strings.ToLower(u.UPN)]
+	msgs := s.exo.mail[u.ID]
 	out := make([]exchange.Message, len(msgs))
 	for i, m := range msgs {
 		m.To = append([]string(nil), m.To...)
@@ -144,10 +152,9 @@ func (b backend) Deliver(from string, to []string, raw []byte) error {
 		if u == nil || !u.HasMailbox {
 			continue // leaves the tenant
 		}
-		s.mailSeq++
-		key := strings.ToLower(u.UPN)
-		s.mail[key] = append(s.mail[key], exchange.Message{
-			ID: fmt.Sprintf("msg-%d-%d", now.Unix(), s.mailSeq), Received: now, From: from,
+		s.exo.mailSeq++
+		s.exo.mail[u.ID] = append(s.exo.mail[u.ID], exchange.Message{
+			ID: fmt.Sprintf("msg-%d-%d", now.Unix(), s.exo.mailSeq), Received: now, From: from,
 			To: append([]string(nil), to...), Subject: subject, Raw: append([]byte(nil), raw...),
 		})
 		delivered++
@@ -164,7 +171,7 @@ func (b backend) MarkRead(mailbox, id string, read bool) {
 	if u == nil {
 		return
 	}
-	msgs := s.mail[strings.ToLower(u.UPN)]
+	msgs := s.exo.mail[u.ID]
 	for i := range msgs {
 		if msgs[i].ID == id {
 			msgs[i].Read = read
@@ -179,7 +186,7 @@ func (s *Server) cas1(mailbox string) (*casSettings, error) {
 	if u == nil {
 		return nil, fmt.Errorf("sim: the operation couldn't be performed because object '%s' couldn't be found", mailbox)
 	}
-	c := s.cas[strings.ToLower(u.UPN)]
+	c := s.exo.cas[u.ID]
 	if c == nil || !u.HasMailbox {
 		return nil, fmt.Errorf("sim: %s has no mailbox (no Exchange Online licence)", u.UPN)
 	}
@@ -214,7 +221,7 @@ func (s *Server) SetSMTPAuth(mailbox string, v exchange.SMTPAuth) error {
 	defer s.mu.Unlock()
 	c, err := s.cas1(mailbox)
 	if err == nil {
-		c.SMTPAuth = int(v)
+		c.SMTPAuth = v
 	}
 	return err
 }
@@ -222,6 +229,6 @@ func (s *Server) SetSMTPAuth(mailbox string, v exchange.SMTPAuth) error {
 // SetTenantSMTPAuthDisabled is Set-TransportConfig -SmtpClientAuthenticationDisabled.
 func (s *Server) SetTenantSMTPAuthDisabled(disabled bool) {
 	s.mu.Lock()
-	s.tenantSMTPAuthDisabled = disabled
+	s.exo.smtpAuthDisabled = disabled
 	s.mu.Unlock()
 }

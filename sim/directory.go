@@ -29,6 +29,10 @@ type user struct {
 	Blocked     bool // accountEnabled false: sign-in blocked
 	Shared      bool
 	HasMailbox  bool
+	// Alias is the Exchange alias ("" = the local part of the address);
+	// SecondaryAddresses are extra SMTP proxy addresses (smtp:...).
+	Alias              string
+	SecondaryAddresses []string
 }
 
 type servicePlan struct {
@@ -196,27 +200,6 @@ func (g *permissionGrant) setScope(scope string, now time.Time, delay time.Durat
 	g.prevScope = g.effectiveScope(now, delay)
 	g.changed = now
 	g.Scope = scope
-}
-
-// Exchange's own state (Exchange Online PowerShell).
-
-type exoServicePrincipal struct {
-	AppID       string
-	ObjectID    string
-	DisplayName string
-}
-
-type mailboxPermission struct {
-	Mailbox string // mailbox address (lower case)
-	Trustee string // as given: SP object id or appId (lower case)
-	Right   string // FullAccess | SendAs
-}
-
-type casSettings struct {
-	IMAP     bool
-	POP      bool
-	EWS      bool
-	SMTPAuth int // exchange.SMTPAuth value
 }
 
 // newID returns a random GUID string.

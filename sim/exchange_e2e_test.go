@@ -225,6 +225,14 @@ func TestEWSGetFolder(t *testing.T) {
 		b, _ := io.ReadAll(bufio.NewReader(resp.Body))
 		return resp.StatusCode, string(b)
 	}
+	// The seed tenant's EWS allow-list holds only its own archiving app:
+	// since 2026-10 an unlisted app is refused (EwsEnabled $true + list).
+	if st, _ := post(tok); st != 403 {
+		t.Fatalf("GetFolder by an app not on the allow-list: %d, want 403", st)
+	}
+	if _, err := s.RunPowerShell(`Set-OrganizationConfig -EwsAllowedAppIDs "` + SeedEWSAppID + "," + app.appID + `"`); err != nil {
+		t.Fatal(err)
+	}
 	if st, out := post(tok); st != 200 || !strings.Contains(out, `ResponseClass="Success"`) {
 		t.Fatalf("GetFolder: %d %s", st, out)
 	}

@@ -136,8 +136,8 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	var owner = TenantID
 	if a := s.appByAppID(body.AppID); a != nil && now.Sub(a.created) >= s.delays.AppToServicePrincipal {
 		name, audience = a.DisplayName, a.SignInAudience
-	} else if fp, ok := firstPartyNames[strings.ToLower(body.AppID)]; ok {
-		name, audience, owner = fp, "AzureADMultipleOrgs", "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+	} else if fp, ok := firstParties[strings.ToLower(body.AppID)]; ok {
+		name, audience, owner = fp.name, "AzureADMultipleOrgs", "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 	} else {
 		e := errBadRequest("The appId '%s' of the service principal does not reference a valid application object.", body.AppID)
 		e.details = []map[string]string{{"code": "NoBackingApplicationObject", "message": "The appId '" + body.AppID + "' of the service principal does not reference a valid application object.", "target": "appId"}}

@@ -256,6 +256,7 @@ func (s *Server) token(f url.Values, tenant, clientID, secret string, now time.T
 		if e := s.checkSecret(c, secret, now); e != nil {
 			return nil, e
 		}
+		c.secret = true
 	}
 	switch grant {
 	case "client_credentials":
@@ -300,7 +301,7 @@ func (s *Server) clientCredentials(c *client, f url.Values, now time.Time) (map[
 	if e != nil {
 		return nil, e
 	}
-	at, err := s.signedAccessToken(tokenGrant{clientAppID: c.appID, clientSPID: c.sp.ID, res: req.res, roles: roles}, now)
+	at, err := s.signedAccessToken(tokenGrant{clientAppID: c.appID, clientSPID: c.sp.ID, res: req.res, roles: roles, secret: c.secret}, now)
 	if err != nil {
 		return nil, aad(500, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
 	}
@@ -314,7 +315,7 @@ func (s *Server) userTokens(c *client, u *user, req scopeRequest, now time.Time)
 	if e != nil {
 		return nil, e
 	}
-	g := tokenGrant{clientAppID: c.appID, user: u, res: req.res, scopes: scopes, oidc: req.oidc}
+	g := tokenGrant{clientAppID: c.appID, user: u, res: req.res, scopes: scopes, oidc: req.oidc, secret: c.secret}
 	at, err := s.signedAccessToken(g, now)
 	if err != nil {
 		return nil, aad(500, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
@@ -331,6 +332,12 @@ func (s *Server) userTokens(c *client, u *user, req scopeRequest, now time.Time)
 		default:
 			shown = append(shown, req.res.audience+"/"+sc)
 		}
+	}
+	if req.dflt {
+		// A .default request is echoed too, beside the permissions it
+		// stood for (MSAL treats a requested scope missing from the reply
+		// as declined).
+		shown = append(shown, req.res.audience+"/.default")
 	}
 	resp := map[string]any{"token_type": "Bearer", "expires_in": int(accessTokenLifetime.Seconds()) - 1,
 		"ext_expires_in": int(accessTokenLifetime.Seconds()) - 1, "access_token": at,

@@ -53,8 +53,9 @@ func TestDeviceCodeAutoApproveGraphToken(t *testing.T) {
 	if h["typ"] != "JWT" || h["alg"] != "RS256" || h["kid"] == "" {
 		t.Errorf("header %v", h)
 	}
-	want := map[string]any{"aud": "https://graph.microsoft.com", "iss": s.Info().AuthorityHost + "/" + TenantID + "/v2.0", "azp": GraphCLIClientID,
-		"preferred_username": adminUPN, "ver": "2.0", "tid": TenantID, "oid": seedID("user/admin")}
+	// Graph access tokens are v1.0-shaped (microsoft.md §15.3).
+	want := map[string]any{"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + TenantID + "/", "appid": GraphCLIClientID,
+		"appidacr": "0", "upn": adminUPN, "unique_name": adminUPN, "idtyp": "user", "ver": "1.0", "tid": TenantID, "oid": seedID("user/admin")}
 	for k, v := range want {
 		if c[k] != v {
 			t.Errorf("claim %s = %v, want %v", k, c[k], v)
@@ -64,6 +65,14 @@ func TestDeviceCodeAutoApproveGraphToken(t *testing.T) {
 		if c[k] == nil {
 			t.Errorf("claim %s missing", k)
 		}
+	}
+	// iat = nbf, five minutes before the issue; exp an hour after it.
+	iat, nbf, exp := c["iat"].(float64), c["nbf"].(float64), c["exp"].(float64)
+	if now := float64(time.Now().Unix()); iat != nbf || now-iat < 290 || now-iat > 320 || exp-iat < 3890 || exp-iat > 3910 {
+		t.Errorf("iat %v nbf %v exp %v (now %v)", iat, nbf, exp, now)
+	}
+	if c["azp"] != nil || c["preferred_username"] != nil || c["sub"] == c["oid"] {
+		t.Errorf("v2.0 claims or a non-pairwise sub in a delegated v1 token: %v", c)
 	}
 	scp := strings.Fields(c["scp"].(string))
 	for _, want := range []string{"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "User.Read.All"} {
@@ -113,8 +122,8 @@ func TestDeviceCodeApproveAndDecline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, c := claimsOf(t, res.AccessToken); c["preferred_username"] != mailUPN {
-		t.Errorf("signed in as %v", c["preferred_username"])
+	if _, c := claimsOf(t, res.AccessToken); c["upn"] != mailUPN {
+		t.Errorf("signed in as %v", c["upn"])
 	}
 	polls := 0
 	for _, r := range s.Requests() {
@@ -179,7 +188,7 @@ func TestROPCAndUserErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, cl := claimsOf(t, res.AccessToken); cl["preferred_username"] != mailUPN || cl["scp"] == nil {
+	if _, cl := claimsOf(t, res.AccessToken); cl["upn"] != mailUPN || cl["scp"] == nil {
 		t.Errorf("claims %v", cl)
 	}
 	cases := []struct {

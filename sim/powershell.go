@@ -3,14 +3,16 @@ package sim
 import (
 	"fmt"
 	"strings"
-
-	"github.com/mailoauth/mailoauth/sim/exchange"
+	"time"
 )
 
 // RunPowerShell runs Exchange Online PowerShell lines against the tenant's
-// Exchange state: one cmdlet per line, `#` comments and blank lines
+// Exchange organization, through the same cmdlet engine as the admin API
+// (exo_cmdlets.go): one cmdlet per line, `#` comments and blank lines
 // skipped (docs/architecture.md "PowerShell (sim)"). It returns what the
-// cmdlets printed; an error names the line that failed.
+// cmdlets printed (objects as Format-List, warnings as "WARNING: ...");
+// an error names the line and the cmdlet and carries Exchange's text.
+// It runs as an Organization Management member: no caller is checked.
 func (s *Server) RunPowerShell(script string) (string, error) {
 	var out strings.Builder
 	for i, line := range strings.Split(strings.ReplaceAll(script, "\r\n", "\n"), "\n") {
@@ -22,48 +24,72 @@ func (s *Server) RunPowerShell(script string) (string, error) {
 		if err != nil {
 			return out.String(), fmt.Errorf("line %d: %v", i+1, err)
 		}
-		cmd, err := parseCmdlet(words)
+		words, err = dropFormatting(words)
 		if err != nil {
 			return out.String(), fmt.Errorf("line %d: %v", i+1, err)
 		}
-		text, err := s.runCmdlet(cmd)
+		if len(words) == 0 {
+			continue
+		}
+		name := words[0].text
+		if psNoOps[strings.ToLower(name)] {
+			continue
+		}
+		raw, flags, err := psArgs(words[1:])
 		if err != nil {
-			if strings.EqualFold(cmd.flags["erroraction"], "SilentlyContinue") || strings.EqualFold(cmd.flags["erroraction"], "Ignore") {
+			return out.String(), fmt.Errorf("line %d: %s: %v", i+1, name, err)
+		}
+		if flags.whatIf {
+			fmt.Fprintf(&out, "What if: Performing the operation %q.\n", name)
+			continue
+		}
+		objs, warns, e := s.invoke(name, raw, time.Now())
+		if e != nil {
+			if flags.silent {
 				continue
 			}
-			return out.String(), fmt.Errorf("line %d: %s: %v", i+1, cmd.name, err)
+			return out.String(), fmt.Errorf("line %d: %s: %s", i+1, name, e.msg)
 		}
-		out.WriteString(text)
+		if !flags.noWarnings {
+			for _, w := range warns {
+				out.WriteString("WARNING: " + w + "\n")
+			}
+		}
+		out.WriteString(formatList(objs))
 	}
 	return out.String(), nil
 }
 
-type psValue struct {
-	name  string // the parameter as written
-	text  string
-	null  bool
-	isSet bool
+// psNoOps are session cmdlets with nothing to model.
+var psNoOps = map[string]bool{"connect-exchangeonline": true, "disconnect-exchangeonline": true, "import-module": true, "install-module": true}
+
+// psWord is one word of a line: its text and whether it was quoted (a
+// quoted "a,b" is one string; an unquoted a,b is an array).
+type psWord struct {
+	text   string
+	quoted bool
 }
 
-type cmdlet struct {
-	name       string
-	params     map[string]psValue // lower-case name -> value
-	positional []string
-	flags      map[string]string // common parameters
-}
-
-// psWords splits a line on blanks, honouring single and double quotes.
-func psWords(line string) ([]string, error) {
-	var words []string
+// psWords splits a line on blanks, honouring single and double quotes
+// (” or "" inside escapes the quote) and a trailing # comment.
+func psWords(line string) ([]psWord, error) {
+	var words []psWord
 	var cur strings.Builder
-	inWord := false
+	inWord, quoted := false, false
 	quote := byte(0)
+	flush := func() {
+		if inWord {
+			words = append(words, psWord{cur.String(), quoted})
+			cur.Reset()
+			inWord, quoted = false, false
+		}
+	}
 	for i := 0; i < len(line); i++ {
 		ch := line[i]
 		switch {
 		case quote != 0:
 			if ch == quote {
-				if i+1 < len(line) && line[i+1] == quote { // '' or "" escapes
+				if i+1 < len(line) && line[i+1] == quote {
 					cur.WriteByte(ch)
 					i++
 					continue
@@ -74,15 +100,14 @@ func psWords(line string) ([]string, error) {
 			cur.WriteByte(ch)
 		case ch == '\'' || ch == '"':
 			quote = ch
-			inWord = true
+			inWord, quoted = true, true
 		case ch == ' ' || ch == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
+			flush()
+		case ch == '|':
+			flush()
+			words = append(words, psWord{"|", false})
 		case ch == '#' && !inWord:
-			i = len(line) // trailing comment
+			i = len(line)
 		default:
 			cur.WriteByte(ch)
 			inWord = true
@@ -91,376 +116,124 @@ func psWords(line string) ([]string, error) {
 	if quote != 0 {
 		return nil, fmt.Errorf("the string is missing the terminator: %c", quote)
 	}
-	if inWord {
-		words = append(words, cur.String())
+	flush()
+	return words, nil
+}
+
+// dropFormatting removes a trailing "| Format-List ..." (fl, Format-Table,
+// ft, Out-Null): the sim always prints every property. Other pipelines are
+// refused, so a script that needs real PowerShell fails loudly.
+func dropFormatting(words []psWord) ([]psWord, error) {
+	for i, w := range words {
+		if w.text != "|" || w.quoted {
+			continue
+		}
+		if i+1 < len(words) {
+			switch strings.ToLower(words[i+1].text) {
+			case "format-list", "fl", "format-table", "ft", "out-null":
+				if j := indexPipe(words[i+1:]); j < 0 {
+					return words[:i], nil
+				}
+			}
+		}
+		return nil, fmt.Errorf("the sim's PowerShell runs one cmdlet per line; the pipeline after '|' is not supported")
+	}
+	for _, w := range words {
+		if !w.quoted && (strings.HasPrefix(w.text, "$") && !isPSConstant(w.text) || strings.HasPrefix(w.text, "(") || strings.HasPrefix(w.text, "@")) {
+			return nil, fmt.Errorf("the sim's PowerShell runs one cmdlet per line with literal values; %q is a variable or expression", w.text)
+		}
 	}
 	return words, nil
 }
 
-var commonParams = map[string]bool{"erroraction": true, "warningaction": true, "confirm": true, "verbose": true, "whatif": true, "debug": true}
+func indexPipe(words []psWord) int {
+	for i, w := range words {
+		if w.text == "|" && !w.quoted {
+			return i
+		}
+	}
+	return -1
+}
 
-func parseCmdlet(words []string) (cmdlet, error) {
-	c := cmdlet{name: words[0], params: map[string]psValue{}, flags: map[string]string{}}
-	for i := 1; i < len(words); i++ {
+func isPSConstant(w string) bool {
+	_, v, _ := strings.Cut(w, ":")
+	if strings.Contains(w, ":") && !strings.HasPrefix(w, "$") {
+		w = v
+	}
+	switch strings.ToLower(w) {
+	case "$true", "$false", "$null":
+		return true
+	}
+	return false
+}
+
+type psFlags struct {
+	silent, noWarnings, whatIf bool
+}
+
+// commonParams are PowerShell's common parameters, handled by the shell.
+var commonParams = map[string]bool{"erroraction": true, "warningaction": true, "verbose": true, "debug": true,
+	"errorvariable": true, "warningvariable": true, "informationaction": true, "outvariable": true, "whatif": true}
+
+// psArgs turns the words after the cmdlet name into raw arguments.
+func psArgs(words []psWord) (rawArgs, psFlags, error) {
+	raw := rawArgs{named: map[string]argValue{}}
+	var flags psFlags
+	for i := 0; i < len(words); i++ {
 		w := words[i]
-		if !strings.HasPrefix(w, "-") || len(w) < 2 {
-			c.positional = append(c.positional, w)
+		if w.quoted || !strings.HasPrefix(w.text, "-") || len(w.text) < 2 {
+			raw.positional = append(raw.positional, psValue(w))
 			continue
 		}
-		name, val, hasColon := strings.Cut(w[1:], ":")
-		key := strings.ToLower(name)
-		var v psValue
+		name, val, hasColon := strings.Cut(w.text[1:], ":")
+		var v argValue
 		switch {
 		case hasColon:
-			v = psLiteral(val)
-		case i+1 < len(words) && !strings.HasPrefix(words[i+1], "-"):
-			v = psLiteral(words[i+1])
+			v = psValue(psWord{text: val})
+		case i+1 < len(words) && (words[i+1].quoted || !strings.HasPrefix(words[i+1].text, "-")):
+			v = psValue(words[i+1])
 			i++
 		default:
-			v = psValue{text: "$true", isSet: true} // a switch
+			v = argValue{isBool: true, b: true} // a switch
 		}
+		key := strings.ToLower(name)
 		if commonParams[key] {
-			c.flags[key] = v.text
+			text := strings.ToLower(strings.Join(v.strs, ""))
+			switch key {
+			case "erroraction":
+				flags.silent = text == "silentlycontinue" || text == "ignore"
+			case "warningaction":
+				flags.noWarnings = text == "silentlycontinue" || text == "ignore"
+			case "whatif":
+				flags.whatIf = v.isBool && v.b
+			}
 			continue
 		}
-		v.name = name
-		c.params[key] = v
+		if _, dup := raw.named[name]; dup {
+			return raw, flags, fmt.Errorf("cannot bind parameter because parameter '%s' is specified more than once", name)
+		}
+		raw.named[name] = v
+		raw.order = append(raw.order, name)
 	}
-	return c, nil
+	return raw, flags, nil
 }
 
-func psLiteral(s string) psValue {
-	switch strings.ToLower(s) {
-	case "$null":
-		return psValue{null: true, isSet: true}
-	case "$true":
-		return psValue{text: "$true", isSet: true}
-	case "$false":
-		return psValue{text: "$false", isSet: true}
-	}
-	return psValue{text: s, isSet: true}
-}
-
-func (v psValue) bool() (bool, error) {
-	switch v.text {
-	case "$true":
-		return true, nil
-	case "$false":
-		return false, nil
-	}
-	return false, fmt.Errorf("cannot convert value %q to type System.Boolean; use $true or $false", v.text)
-}
-
-// take returns a parameter and removes it, so leftovers can be reported.
-func (c *cmdlet) take(name string) (psValue, bool) {
-	v, ok := c.params[strings.ToLower(name)]
-	delete(c.params, strings.ToLower(name))
-	return v, ok
-}
-
-func (c *cmdlet) required(name string) (string, error) {
-	v, ok := c.take(name)
-	if !ok || v.null || v.text == "" || v.text == "$true" {
-		return "", fmt.Errorf("missing an argument for parameter '%s'. Specify a parameter of type 'System.String' and try again", name)
-	}
-	return v.text, nil
-}
-
-func (c *cmdlet) leftover() error {
-	for _, v := range c.params {
-		return fmt.Errorf("a parameter cannot be found that matches parameter name '%s'", v.name)
-	}
-	return nil
-}
-
-func (s *Server) runCmdlet(c cmdlet) (string, error) {
-	switch strings.ToLower(c.name) {
-	case "connect-exchangeonline", "disconnect-exchangeonline", "import-module", "install-module":
-		return "", nil
-	case "new-serviceprincipal":
-		return s.psNewServicePrincipal(c)
-	case "remove-serviceprincipal":
-		return s.psRemoveServicePrincipal(c)
-	case "get-serviceprincipal":
-		return s.psGetServicePrincipal(c)
-	case "add-mailboxpermission":
-		return s.psMailboxPermission(c, "-User", "FullAccess")
-	case "add-recipientpermission":
-		return s.psMailboxPermission(c, "-Trustee", "SendAs")
-	case "set-casmailbox":
-		return s.psSetCASMailbox(c)
-	case "set-transportconfig":
-		v, ok := c.take("SmtpClientAuthenticationDisabled")
-		if !ok {
-			return "", fmt.Errorf("nothing to set: give -SmtpClientAuthenticationDisabled $true or $false")
+func psValue(w psWord) argValue {
+	if !w.quoted {
+		switch strings.ToLower(w.text) {
+		case "$null":
+			return argValue{null: true}
+		case "$true":
+			return argValue{isBool: true, b: true}
+		case "$false":
+			return argValue{isBool: true, b: false}
 		}
-		b, err := v.bool()
-		if err != nil {
-			return "", err
+		if strings.Contains(w.text, ",") {
+			return argValue{strs: strings.Split(w.text, ",")}
 		}
-		if err := c.leftover(); err != nil {
-			return "", err
-		}
-		s.SetTenantSMTPAuthDisabled(b)
-		return "", nil
-	case "set-organizationconfig":
-		return s.psSetOrganizationConfig(c)
-	case "new-managementscope", "new-managementroleassignment", "test-serviceprincipalauthorization", "new-applicationaccesspolicy", "test-applicationaccesspolicy":
-		s.mu.Lock()
-		s.psRecorded = append(s.psRecorded, c.name)
-		s.mu.Unlock()
-		return "", nil
-	}
-	return "", fmt.Errorf("the term '%s' is not recognized as a name of a cmdlet, function, script file, or executable program", c.name)
-}
-
-func (s *Server) psNewServicePrincipal(c cmdlet) (string, error) {
-	appID, err := c.required("AppId")
-	if err != nil {
-		return "", err
-	}
-	objectID := ""
-	if v, ok := c.take("ObjectId"); ok {
-		objectID = v.text
-	} else if v, ok := c.take("ServiceId"); ok { // deprecated alias
-		objectID = v.text
-	}
-	if objectID == "" {
-		return "", fmt.Errorf("missing an argument for parameter 'ObjectId'. Specify a parameter of type 'System.String' and try again")
-	}
-	name := ""
-	if v, ok := c.take("DisplayName"); ok {
-		name = v.text
-	}
-	c.take("Organization")
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.exoSPs {
-		if strings.EqualFold(r.AppID, appID) || strings.EqualFold(r.ObjectID, objectID) {
-			return "", fmt.Errorf("the service principal with AppId '%s' or ObjectId '%s' already exists", appID, objectID)
+		if w.text == "0" || w.text == "1" {
+			return argValue{strs: []string{w.text}, number: true}
 		}
 	}
-	if name == "" {
-		if a := s.appByAppID(appID); a != nil {
-			name = a.DisplayName
-		} else {
-			name = appID
-		}
-	}
-	// Recorded whatever the ObjectId: the real cmdlet does not check it
-	// against Entra, which is exactly the pitfall (microsoft.md §11).
-	s.exoSPs = append(s.exoSPs, exoServicePrincipal{AppID: strings.ToLower(appID), ObjectID: strings.ToLower(objectID), DisplayName: name})
-	return fmt.Sprintf("\nDisplayName                    ObjectId                             AppId\n-----------                    --------                             -----\n%-30s %s %s\n", name, strings.ToLower(objectID), strings.ToLower(appID)), nil
-}
-
-func (s *Server) psMailboxPermission(c cmdlet, trusteeParam, right string) (string, error) {
-	identity, err := c.identity()
-	if err != nil {
-		return "", err
-	}
-	trustee, err := c.required(strings.TrimPrefix(trusteeParam, "-"))
-	if err != nil {
-		return "", err
-	}
-	rights, err := c.required("AccessRights")
-	if err != nil {
-		return "", err
-	}
-	if !strings.EqualFold(rights, right) {
-		return "", fmt.Errorf("the sim supports only -AccessRights %s here, not %q", right, rights)
-	}
-	c.take("InheritanceType")
-	c.take("AutoMapping")
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.mailboxUser(identity)
-	if u == nil || !u.HasMailbox {
-		return "", fmt.Errorf("the operation couldn't be performed because object '%s' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'", identity)
-	}
-	known := s.userByName(trustee) != nil
-	for _, r := range s.exoSPs {
-		if strings.EqualFold(r.ObjectID, trustee) || strings.EqualFold(r.AppID, trustee) {
-			known = true
-		}
-	}
-	if !known {
-		return "", fmt.Errorf("user or group '%s' wasn't found. Please make sure you've typed it correctly (run New-ServicePrincipal first)", trustee)
-	}
-	box := strings.ToLower(u.UPN)
-	for _, p := range s.mbxPerms {
-		if p.Mailbox == box && p.Right == right && strings.EqualFold(p.Trustee, trustee) {
-			return "WARNING: The appropriate access control entry is already present on the object.\n", nil
-		}
-	}
-	s.mbxPerms = append(s.mbxPerms, mailboxPermission{Mailbox: box, Trustee: strings.ToLower(trustee), Right: right})
-	return fmt.Sprintf("\nIdentity             Trustee                              AccessRights\n--------             -------                              ------------\n%-20s %s {%s}\n", u.DisplayName, strings.ToLower(trustee), right), nil
-}
-
-func (s *Server) psSetCASMailbox(c cmdlet) (string, error) {
-	identity, err := c.identity()
-	if err != nil {
-		return "", err
-	}
-	type change struct {
-		param string
-		apply func(*casSettings, psValue) error
-	}
-	boolSetter := func(field func(*casSettings) *bool) func(*casSettings, psValue) error {
-		return func(cs *casSettings, v psValue) error {
-			b, err := v.bool()
-			if err == nil {
-				*field(cs) = b
-			}
-			return err
-		}
-	}
-	changes := []change{
-		{"ImapEnabled", boolSetter(func(cs *casSettings) *bool { return &cs.IMAP })},
-		{"PopEnabled", boolSetter(func(cs *casSettings) *bool { return &cs.POP })},
-		{"EwsEnabled", boolSetter(func(cs *casSettings) *bool { return &cs.EWS })},
-		{"SmtpClientAuthenticationDisabled", func(cs *casSettings, v psValue) error {
-			if v.null {
-				cs.SMTPAuth = int(exchange.SMTPAuthInherit)
-				return nil
-			}
-			b, err := v.bool()
-			if err != nil {
-				return err
-			}
-			if b {
-				cs.SMTPAuth = int(exchange.SMTPAuthDisabled)
-			} else {
-				cs.SMTPAuth = int(exchange.SMTPAuthEnabled)
-			}
-			return nil
-		}},
-	}
-	type pending struct {
-		ch change
-		v  psValue
-	}
-	var todo []pending
-	for _, ch := range changes {
-		if v, ok := c.take(ch.param); ok {
-			todo = append(todo, pending{ch, v})
-		}
-	}
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cs, err := s.cas1(identity)
-	if err != nil {
-		return "", fmt.Errorf("the operation couldn't be performed because object '%s' couldn't be found", identity)
-	}
-	next := *cs
-	for _, p := range todo {
-		if err := p.ch.apply(&next, p.v); err != nil {
-			return "", fmt.Errorf("cannot bind parameter '%s': %v", p.ch.param, err)
-		}
-	}
-	*cs = next
-	return "", nil
-}
-
-func (s *Server) psSetOrganizationConfig(c cmdlet) (string, error) {
-	var enabled *bool
-	setEnabled := false
-	if v, ok := c.take("EwsEnabled"); ok {
-		setEnabled = true
-		if !v.null {
-			b, err := v.bool()
-			if err != nil {
-				return "", fmt.Errorf("cannot bind parameter 'EwsEnabled': %v", err)
-			}
-			enabled = &b
-		}
-	}
-	var allowed []string
-	setAllowed := false
-	if v, ok := c.take("EwsAllowedAppIDs"); ok {
-		setAllowed = true
-		for _, id := range strings.Split(v.text, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				allowed = append(allowed, strings.ToLower(id))
-			}
-		}
-	}
-	c.take("EwsApplicationAccessPolicy")
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if setEnabled {
-		s.ewsEnabled = enabled
-	}
-	if setAllowed {
-		s.ewsAllowedAppIDs = allowed
-	}
-	return "", nil
-}
-
-// psRemoveServicePrincipal undoes New-ServicePrincipal (the fix for the
-// wrong-ObjectId pitfall); the mailbox permissions given to that principal
-// go with it.
-func (s *Server) psRemoveServicePrincipal(c cmdlet) (string, error) {
-	identity, err := c.identity()
-	if err != nil {
-		return "", err
-	}
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.exoSPs {
-		if strings.EqualFold(r.ObjectID, identity) || strings.EqualFold(r.AppID, identity) || strings.EqualFold(r.DisplayName, identity) {
-			s.exoSPs = append(s.exoSPs[:i], s.exoSPs[i+1:]...)
-			kept := s.mbxPerms[:0]
-			for _, p := range s.mbxPerms {
-				if !strings.EqualFold(p.Trustee, r.ObjectID) && !strings.EqualFold(p.Trustee, r.AppID) {
-					kept = append(kept, p)
-				}
-			}
-			s.mbxPerms = kept
-			return "", nil
-		}
-	}
-	return "", fmt.Errorf("the operation couldn't be performed because object '%s' couldn't be found", identity)
-}
-
-// psGetServicePrincipal lists Exchange's service principal registrations.
-func (s *Server) psGetServicePrincipal(c cmdlet) (string, error) {
-	c.take("Identity")
-	if err := c.leftover(); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("\nDisplayName                    ObjectId                             AppId\n-----------                    --------                             -----\n")
-	for _, r := range s.exoSPs {
-		fmt.Fprintf(&b, "%-30s %s %s\n", r.DisplayName, r.ObjectID, r.AppID)
-	}
-	return b.String(), nil
-}
-
-// identity is -Identity, or the first positional argument (Exchange's
-// cmdlets take the identity either way).
-func (c *cmdlet) identity() (string, error) {
-	if v, ok := c.take("Identity"); ok && v.text != "" {
-		return v.text, nil
-	}
-	if len(c.positional) > 0 && c.positional[0] != "" {
-		return c.positional[0], nil
-	}
-	return "", fmt.Errorf("missing an argument for parameter 'Identity'")
+	return argValue{strs: []string{w.text}}
 }

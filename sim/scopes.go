@@ -110,11 +110,22 @@ type client struct {
 	firstParty bool
 	app        *application      // tenant app; nil for first-party
 	sp         *servicePrincipal // the client's service principal, if any
+	secret     bool              // authenticated with a client secret in this request
 }
 
-var firstPartyNames = map[string]string{
-	GraphCLIClientID: "Microsoft Graph Command Line Tools",
-	AzureCLIClientID: "Microsoft Azure CLI",
+// firstParty is a Microsoft public client known in every tenant: the one
+// resource it is preauthorized for, and its fixed scopes (nil = any
+// delegated scope of that resource, consented on the sign-in page).
+type firstParty struct {
+	name     string
+	resource string
+	scopes   []string
+}
+
+var firstParties = map[string]firstParty{
+	GraphCLIClientID:           {"Microsoft Graph Command Line Tools", GraphAppID, nil},
+	AzureCLIClientID:           {"Microsoft Azure CLI", GraphAppID, azureCLIScopes},
+	ExchangePowerShellClientID: {"Microsoft Exchange REST API Based PowerShell", EXOAppID, exoPowerShellScopes},
 }
 
 // lookupClient finds the client application as the token endpoint sees it
@@ -123,8 +134,8 @@ func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, 
 	if appID == "" {
 		return nil, errMissingParam("client_id")
 	}
-	if name, ok := firstPartyNames[strings.ToLower(appID)]; ok {
-		return &client{appID: strings.ToLower(appID), name: name, firstParty: true}, nil
+	if fp, ok := firstParties[strings.ToLower(appID)]; ok {
+		return &client{appID: strings.ToLower(appID), name: fp.name, firstParty: true}, nil
 	}
 	a := s.appByAppID(appID)
 	if a == nil || now.Sub(a.created) < s.delays.AppToToken {
@@ -167,17 +178,18 @@ func (s *Server) checkSecret(c *client, secret string, now time.Time) *aadError 
 func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.Time) ([]string, *aadError) {
 	res := req.res
 	if c.firstParty {
-		if res.sp.AppID != GraphAppID {
+		fp := firstParties[c.appID]
+		if res.sp.AppID != fp.resource {
 			return nil, errFirstPartyNotPreauthorized(c.appID, res.sp.AppID)
 		}
-		if c.appID == AzureCLIClientID {
+		if fp.scopes != nil {
 			for _, n := range req.named {
-				if !slices.Contains(azureCLIScopes, n) {
+				if !slices.Contains(fp.scopes, n) {
 					return nil, errFirstPartyNotPreauthorized(c.appID, res.sp.AppID)
 				}
 			}
-			if req.dflt {
-				return append([]string(nil), azureCLIScopes...), nil
+			if req.dflt || len(req.named) == 0 {
+				return withOIDC(append([]string(nil), fp.scopes...), req), nil
 			}
 			return withOIDC(req.named, req), nil
 		}

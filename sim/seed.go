@@ -23,6 +23,17 @@ const (
 	// AzureCLIClientID is Azure CLI: a first-party public client with a fixed,
 	// preauthorized set of Graph scopes (anything else: AADSTS65002).
 	AzureCLIClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+	// ExchangePowerShellClientID is "Microsoft Exchange REST API Based
+	// PowerShell", the public client of the ExchangeOnlineManagement v3
+	// module: the only client the Exchange admin API accepts (microsoft.md
+	// §15.2).
+	ExchangePowerShellClientID = "fb78d390-0c51-40cd-8e17-fdbfab77341b"
+
+	// SeedEWSAppID is the one app on the seed tenant's EWS allow-list: a
+	// line-of-business archiving app of Contoso's own, listed before the
+	// 2026-10 deadline (Set-OrganizationConfig -EwsEnabled $true
+	// -EwsAllowedAppIDs). Any app mailoauth sets up must be added beside it.
+	SeedEWSAppID = "6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f"
 )
 
 // Directory role template ids.
@@ -45,6 +56,11 @@ var roleNames = map[string]string{
 // azureCLIScopes is the fixed set Azure CLI is preauthorized for on Graph.
 // Which exact set Entra gives it is UNVERIFIED (microsoft.md §6); this one
 // deliberately lacks AppRoleAssignment and DelegatedPermissionGrant.
+// exoPowerShellScopes is the scp of an ExchangeOnlineManagement v3 token
+// (resource https://outlook.office365.com, client
+// ExchangePowerShellClientID); see docs/exchange-admin-api.md.
+var exoPowerShellScopes = []string{"AdminApi.AccessAsUser.All", "FfoPowerShell.AccessAsUser.All", "RemotePowerShell.AccessAsUser.All", "VivaFeatureAccessPolicy.Manage.All"}
+
 var azureCLIScopes = []string{"Application.ReadWrite.All", "AuditLog.Read.All", "Directory.AccessAsUser.All", "Group.ReadWrite.All", "User.Read", "User.ReadWrite.All"}
 
 // Service plans (microsoft.md licence check detail).
@@ -61,9 +77,11 @@ func seedUsers() []*user {
 			Plans: []servicePlan{planEXOEnterprise, planEXOFoundation}, HasMailbox: true},
 		{ID: seedID("user/cloudadmin"), UPN: "cloudadmin@" + DefaultDomain, DisplayName: "Casey Cloud", GivenName: "Casey", Surname: "Cloud",
 			Password: "Demo-Cloud-2026!", RoleIDs: []string{RoleCloudAppAdmin}},
+		{ID: seedID("user/exadmin"), UPN: "exadmin@" + DefaultDomain, DisplayName: "Eli Exchange", GivenName: "Eli", Surname: "Exchange",
+			Password: "Demo-Exch-2026!", RoleIDs: []string{RoleExchangeAdmin}},
 		{ID: seedID("user/helpdesk"), UPN: "helpdesk@" + DefaultDomain, DisplayName: "Help Desk", GivenName: "Help", Surname: "Desk",
 			Password: "Demo-Mail-2026!", SKU: "EXCHANGESTANDARD", SKUID: "4b9405b0-7788-4568-add1-99614e613b69",
-			Plans: []servicePlan{planEXOStandard}, HasMailbox: true},
+			Plans: []servicePlan{planEXOStandard}, HasMailbox: true, SecondaryAddresses: []string{"support-desk@" + DefaultDomain}},
 		{ID: seedID("user/mfa.user"), UPN: "mfa.user@" + DefaultDomain, DisplayName: "Morgan Mfa", GivenName: "Morgan", Surname: "Mfa",
 			Password: "Demo-Mfa-2026!", SKU: "EXCHANGESTANDARD", SKUID: "4b9405b0-7788-4568-add1-99614e613b69",
 			Plans: []servicePlan{planEXOStandard}, MFA: true, HasMailbox: true},
@@ -111,6 +129,12 @@ func graphResourceSP(created time.Time) *servicePrincipal {
 			scope("Mail.Read", "570282fd-fa5c-430d-a7fd-fc8dc98a9dca", "User", "read the signed-in user's mail"),
 			scope("Mail.ReadWrite", "024d486e-b451-40bb-833d-3e66d98c5c73", "User", "read and write the signed-in user's mail"),
 			scope("Mail.Send", "e383f46e-2787-4529-855e-0e479a3ffac0", "User", "send mail as the signed-in user"),
+			// The .Shared scopes reach other users' and shared mailboxes
+			// the signed-in user has rights on (microsoft.md §15.3; ids as
+			// many independent manifests give them).
+			scope("Mail.Read.Shared", "7b9103a5-4610-446b-9670-80643382c1fa", "User", "read mail a user can access, including their own and shared mail"),
+			scope("Mail.ReadWrite.Shared", "5df07973-7d5d-46ed-9847-1271055cbd51", "User", "read and write mail a user has permission to access, including their own and shared mail"),
+			scope("Mail.Send.Shared", "a367ab51-6b49-43bf-a716-a1fb06d2a174", "User", "send mail as the signed-in user, including sending on-behalf of others"),
 			scope("Application.Read.All", "c79f8feb-a9db-4090-85f9-90d820caa0eb", "Admin", "read applications and service principals"),
 			scope("Application.ReadWrite.All", "bdfbf15f-ee85-4955-8675-146e8e5296b5", "Admin", "create, read, update and delete applications and service principals"),
 			scope("AppRoleAssignment.ReadWrite.All", "84bccea3-f856-4a8a-967b-dbe0a3d53a64", "Admin", "manage app permission grants and app role assignments"),

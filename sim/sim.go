@@ -25,8 +25,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/mailoauth/mailoauth/sim/exchange"
 )
 
 // Options configure a simulator.
@@ -45,7 +43,8 @@ type Delays struct {
 	ServicePrincipalToGrant time.Duration // a new SP named in grants/appRoleAssignedTo: 404 Request_ResourceNotFound
 	SecretToToken           time.Duration // token endpoint: AADSTS7000215 for a new secret
 	AppToToken              time.Duration // token endpoint: AADSTS700016 for a new app
-	Consent                 time.Duration // token endpoint: AADSTS65001 after a new grant / app role assignment
+	Consent                 time.Duration // a new grant / app role assignment: delegated AADSTS65001, app-only tokens without the role
+	MailboxPermission       time.Duration // FullAccess/SendAs take effect this long after Add-MailboxPermission/Add-RecipientPermission
 }
 
 // DemoDelays are a few seconds each, so the demo looks like the real thing.
@@ -56,6 +55,7 @@ func DemoDelays() Delays {
 		SecretToToken:           4 * time.Second,
 		AppToToken:              3 * time.Second,
 		Consent:                 3 * time.Second,
+		MailboxPermission:       3 * time.Second,
 	}
 }
 
@@ -78,6 +78,7 @@ type Info struct {
 	POP            string     `json:"pop"`
 	SMTP           string     `json:"smtp"`
 	EWSURL         string     `json:"ews_url"`
+	ExchangeURL    string     `json:"exchange_url"`
 	DeviceLoginURL string     `json:"device_login_url"`
 	CACertFile     string     `json:"ca_cert_file"`
 	Users          []UserInfo `json:"users"`
@@ -142,16 +143,12 @@ type Server struct {
 	// device code flow (Authentication flows → Device code flow).
 	deviceCodeBlocked bool
 
-	// Exchange Online's own state (Exchange Online PowerShell).
-	exoSPs                 []exoServicePrincipal
-	mbxPerms               []mailboxPermission
-	cas                    map[string]*casSettings // by lower-case mailbox address
-	tenantSMTPAuthDisabled bool
-	ewsEnabled             *bool
-	ewsAllowedAppIDs       []string
-	psRecorded             []string
-	mail                   map[string][]exchange.Message // by lower-case mailbox address
-	mailSeq                int
+	// Exchange Online's own state (exo.go), set through the cmdlet engine.
+	exo              *exoOrg
+	exoPages         exoPager // admin API result pages (@odata.nextLink)
+	exoThrottleN     int
+	exoThrottleRetry time.Duration
+	exoQuirks        ExchangeAdminQuirks
 
 	reqMu    sync.Mutex
 	requests []Request
@@ -186,8 +183,7 @@ func Start(opts Options) (*Server, error) {
 		assigns: map[string]*appRoleAssignment{}, grants: map[string]*permissionGrant{},
 		devices: map[string]*deviceCode{}, codes: map[string]*authCode{}, refresh: map[string]*refreshGrant{},
 		delays: opts.Delays, deviceCodeLifetime: DefaultDeviceCodeLifetime,
-		cas: map[string]*casSettings{}, mail: map[string][]exchange.Message{},
-		tenantSMTPAuthDisabled: true,
+		exo: newExoOrg(),
 	}
 	s.seed()
 	if opts.AutoApprove != "" && s.userByName(opts.AutoApprove) == nil {
@@ -209,15 +205,7 @@ func (s *Server) seed() {
 	for _, sp := range []*servicePrincipal{graphResourceSP(long), exoResourceSP(long)} {
 		s.sps[sp.ID] = sp
 	}
-	for _, u := range s.users {
-		if u.HasMailbox {
-			s.cas[strings.ToLower(u.UPN)] = &casSettings{IMAP: true, POP: true, EWS: true}
-		}
-	}
-	s.cas["helpdesk@"+DefaultDomain].SMTPAuth = int(exchange.SMTPAuthEnabled)
-	for addr, msgs := range seedMessages(s.started) {
-		s.mail[addr] = msgs
-	}
+	s.seedExchange()
 }
 
 func (s *Server) writeCA() error {
@@ -306,7 +294,7 @@ func (s *Server) Info() Info {
 	info := Info{
 		TenantID: TenantID, TenantName: TenantName, Domains: []string{InitialDomain, DefaultDomain},
 		AuthorityHost: s.loginURL, Authority: s.loginURL + "/" + TenantID, GraphURL: s.graphURL,
-		IMAP: s.imapAddr, POP: s.popAddr, SMTP: s.smtpAddr, EWSURL: s.ewsURL,
+		IMAP: s.imapAddr, POP: s.popAddr, SMTP: s.smtpAddr, EWSURL: s.ewsURL, ExchangeURL: strings.TrimSuffix(s.ewsURL, "/EWS/Exchange.asmx"),
 		DeviceLoginURL: s.loginURL + "/devicelogin", CACertFile: s.caFile,
 	}
 	for _, u := range s.users {

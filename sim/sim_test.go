@@ -25,7 +25,7 @@ func TestInfoAndClose(t *testing.T) {
 	b, _ := json.Marshal(info)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
-	for _, k := range []string{"tenant_id", "tenant_name", "domains", "authority_host", "authority", "graph_url", "imap", "pop", "smtp", "ews_url", "device_login_url", "ca_cert_file", "users"} {
+	for _, k := range []string{"tenant_id", "tenant_name", "domains", "authority_host", "authority", "graph_url", "imap", "pop", "smtp", "ews_url", "exchange_url", "device_login_url", "ca_cert_file", "users"} {
 		if m[k] == nil {
 			t.Errorf("Info JSON lacks %q", k)
 		}
@@ -36,7 +36,7 @@ func TestInfoAndClose(t *testing.T) {
 			t.Errorf("Info user lacks %q", k)
 		}
 	}
-	if len(info.Users) != 6 || info.Users[0].Roles[0] != "Global Administrator" || info.Authority != info.AuthorityHost+"/"+TenantID {
+	if len(info.Users) != 7 || info.Users[0].Roles[0] != "Global Administrator" || info.Authority != info.AuthorityHost+"/"+TenantID {
 		t.Errorf("info %+v", info)
 	}
 	// Every service is on 127.0.0.1 only.
@@ -113,8 +113,8 @@ func TestDeviceLoginPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, c := claimsOf(t, res.AccessToken); c["preferred_username"] != mailUPN {
-		t.Errorf("signed in as %v", c["preferred_username"])
+	if _, c := claimsOf(t, res.AccessToken); c["upn"] != mailUPN {
+		t.Errorf("signed in as %v", c["upn"])
 	}
 	// Admin scopes: a user who may not consent to them sees "Need admin approval".
 	dc2, err := pc.AcquireTokenByDeviceCode(ctx(t), adminScopes)
@@ -178,8 +178,8 @@ func TestAuthorizeAutoApproveHonoursLoginHint(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("redeem: %d %v", st, tok)
 	}
-	if _, c := claimsOf(t, tok["access_token"].(string)); c["preferred_username"] != mailUPN {
-		t.Errorf("signed in as %v", c["preferred_username"])
+	if _, c := claimsOf(t, tok["access_token"].(string)); c["upn"] != mailUPN {
+		t.Errorf("signed in as %v", c["upn"])
 	}
 	if tok["id_token"] == nil || tok["refresh_token"] != nil {
 		t.Errorf("id_token only with openid, refresh_token only with offline_access: %v", tok)

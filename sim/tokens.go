@@ -27,64 +27,59 @@ type tokenGrant struct {
 	scopes      []string          // delegated: consented scope values
 	roles       []string          // app-only: assigned app role values
 	oidc        []string          // openid, profile, email, offline_access as requested
+	secret      bool              // the client authenticated with a client secret (appidacr 1)
 }
 
 func (s *Server) v1Issuer() string { return "https://sts.windows.net/" + TenantID + "/" }
 func (s *Server) v2Issuer() string { return s.loginURL + "/" + TenantID + "/v2.0" }
 
-// signedAccessToken makes the access token: v1.0 for Exchange resources,
-// v2.0 for Microsoft Graph (see the report for why).
+// signedAccessToken makes the access token in the v1.0 shape Entra issues
+// for both Microsoft Graph and Exchange Online (microsoft.md §9 and §15.3:
+// iss https://sts.windows.net/<tid>/, appid, appidacr, upn, idtyp; Graph's
+// format is Microsoft's own and observed as v1.0). iat and nbf are equal
+// and five minutes before the issue time, exp an hour after it, as in
+// Entra's documented example token (iat = nbf, exp - iat = 3900 s; ED
+// access-token-claims-reference / id-tokens examples).
 func (s *Server) signedAccessToken(g tokenGrant, now time.Time) (string, error) {
-	c := jwt.MapClaims{
-		"tid": TenantID,
-		"iat": now.Unix(),
-		"nbf": now.Add(-5 * time.Minute).Unix(),
-		"exp": now.Add(accessTokenLifetime).Unix(),
-		"uti": opaqueID()[:22],
-	}
-	oid := g.clientSPID
-	if g.user != nil {
-		oid = g.user.ID
-		c["name"] = g.user.DisplayName
-	}
-	c["oid"] = oid
-	c["sub"] = subject(oid, g.clientAppID)
+	issued := now.Add(-5 * time.Minute)
 	aud := "https://graph.microsoft.com"
-	v1 := false
 	if g.res != nil {
 		aud = g.res.audience
-		v1 = g.res.sp.AppID == EXOAppID
 	}
-	c["aud"] = aud
-	if v1 {
-		c["ver"] = "1.0"
-		c["iss"] = s.v1Issuer()
-		c["appid"] = g.clientAppID
-		c["appidacr"] = "0"
-		if g.user != nil {
-			c["upn"] = g.user.UPN
-			c["unique_name"] = g.user.UPN
-		}
-	} else {
-		c["ver"] = "2.0"
-		c["iss"] = s.v2Issuer()
-		c["azp"] = g.clientAppID
-		c["azpacr"] = "0"
-		if g.user != nil {
-			c["preferred_username"] = g.user.UPN
-		}
+	// appidacr: 0 public client, 1 client secret, 2 certificate.
+	acr := "0"
+	if g.secret {
+		acr = "1"
+	}
+	c := jwt.MapClaims{
+		"aud": aud, "iss": s.v1Issuer(), "tid": TenantID, "ver": "1.0",
+		"iat": issued.Unix(), "nbf": issued.Unix(), "exp": now.Add(accessTokenLifetime).Unix(),
+		"appid": g.clientAppID, "appidacr": acr, "uti": opaqueID()[:22],
 	}
 	if g.user != nil {
+		c["oid"] = g.user.ID
+		c["sub"] = subject(g.user.ID, g.clientAppID)
+		c["name"] = g.user.DisplayName
+		c["upn"] = g.user.UPN
+		c["unique_name"] = g.user.UPN
+		c["idtyp"] = "user"
 		c["scp"] = strings.Join(g.scopes, " ")
-	} else if len(g.roles) > 0 {
-		c["roles"] = g.roles
+	} else {
+		// App-only: sub is the service principal's object id, like oid.
+		c["oid"] = g.clientSPID
+		c["sub"] = g.clientSPID
+		c["idtyp"] = "app"
+		if len(g.roles) > 0 {
+			c["roles"] = g.roles
+		}
 	}
 	return s.sign(c)
 }
 
 func (s *Server) idToken(clientAppID string, u *user, now time.Time) (string, error) {
+	issued := now.Add(-5 * time.Minute)
 	return s.sign(jwt.MapClaims{
-		"aud": clientAppID, "iss": s.v2Issuer(), "iat": now.Unix(), "nbf": now.Add(-5 * time.Minute).Unix(),
+		"aud": clientAppID, "iss": s.v2Issuer(), "iat": issued.Unix(), "nbf": issued.Unix(),
 		"exp": now.Add(accessTokenLifetime).Unix(), "name": u.DisplayName, "oid": u.ID,
 		"preferred_username": u.UPN, "email": mailOf(u), "sub": subject(u.ID, clientAppID), "tid": TenantID, "ver": "2.0",
 	})

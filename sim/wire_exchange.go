@@ -41,9 +41,11 @@ func (s *Server) startExchange() error {
 	return nil
 }
 
-// ewsHandler serves /EWS/Exchange.asmx through package exchange.
+// ewsHandler is the Exchange host (outlook.office365.com): /EWS/Exchange.asmx
+// through package exchange, and the admin API (exo_rest.go) beside it.
 func (s *Server) ewsHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc(exoAdminPrefix, s.exoAdminHandler)
 	mux.Handle("/EWS/Exchange.asmx", exchange.NewEWSHandler(s.exchangeConfig()))
 	mux.Handle("/ews/exchange.asmx", exchange.NewEWSHandler(s.exchangeConfig()))
 	return mux

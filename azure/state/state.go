@@ -80,6 +80,8 @@ type State struct {
 	// Setup is what the product's settings are made from, so export, test
 	// and a resumed setup work from this file alone. Never a secret.
 	Setup *Setup `json:"setup,omitempty"`
+	// Exchange is what mailoauth made or found in Exchange Online (exchange.go).
+	Exchange *Exchange `json:"exchange,omitempty"`
 }
 
 // Plan is the plan's summary, for the review screen of a later run.

@@ -77,54 +77,74 @@ type grant struct {
 	claims  Claims
 	mailbox Mailbox
 	access  AppAccess // app-only tokens: Exchange's own state for the app on this mailbox
+	// viaRBAC: an app-only token without the service's Entra permission,
+	// admitted by an RBAC for Applications assignment in scope instead.
+	viaRBAC bool
+}
+
+// rbacPermission is the RBAC for Applications permission that stands in
+// for a service's Entra application permission, where Microsoft offers one:
+// SMTP (OXD smtp-app-rbac-onboarding.md: no API permission, the
+// 'Application SMTP.SendAsApp' role) and EWS ('Application
+// EWS.AccessAsApp'). IMAP and POP have none.
+func (s service) rbacPermission() string {
+	return [...]string{"", "", "SMTP.SendAsApp", "EWS.AccessAsApp"}[s]
 }
 
 // checkToken runs the checks every Exchange service shares, in Exchange's
-// order: signature and lifetime, tenant, audience, permission.
-func checkToken(b Backend, raw string, svc service) (Claims, *denial) {
+// order: signature and lifetime, tenant, audience, permission. An app-only
+// token without the service's permission passes with rbac true when the
+// service has an RBAC path; the caller then checks the mailbox's RBAC.
+func checkToken(b Backend, raw string, svc service) (claims Claims, rbac bool, d *denial) {
 	claims, err := b.VerifyToken(raw)
 	if err != nil {
 		msg := redact(err.Error(), raw)
 		if strings.Contains(strings.ToLower(msg), "expired") {
-			return claims, &denial{denyExpired, "token expired: " + msg}
+			return claims, false, &denial{denyExpired, "token expired: " + msg}
 		}
-		return claims, &denial{denyToken, "token not valid: " + msg}
+		return claims, false, &denial{denyToken, "token not valid: " + msg}
 	}
 	if !strings.EqualFold(claims.TenantID, b.TenantID()) {
-		return claims, &denial{denyToken, "token is for tenant " + claims.TenantID + ", not this one"}
+		return claims, false, &denial{denyToken, "token is for tenant " + claims.TenantID + ", not this one"}
 	}
 	if !audienceIn(claims.Audience, exchangeAudiences) {
-		return claims, &denial{denyAudience, "audience " + claims.Audience + " is not Exchange Online"}
+		return claims, false, &denial{denyAudience, "audience " + claims.Audience + " is not Exchange Online"}
 	}
 	if claims.AppOnly() {
 		if !slices.Contains(claims.Roles, svc.appRole()) {
-			return claims, &denial{denyPermission, "app-only token lacks role " + svc.appRole()}
+			if svc.rbacPermission() != "" {
+				return claims, true, nil
+			}
+			return claims, false, &denial{denyPermission, "app-only token lacks role " + svc.appRole()}
 		}
 	} else if !slices.Contains(claims.Scopes, svc.delegatedScope()) {
-		return claims, &denial{denyPermission, "delegated token lacks scope " + svc.delegatedScope()}
+		return claims, false, &denial{denyPermission, "delegated token lacks scope " + svc.delegatedScope()}
 	}
-	return claims, nil
+	return claims, false, nil
 }
 
 // authorizeSASL checks an XOAUTH2 login (IMAP, POP3, SMTP) for mailbox user.
 // On denyProtocolOff, denyNotRegistered and denyNoFullAccess the grant is
 // still filled in: IMAP accepts such logins and fails later.
 func authorizeSASL(b Backend, user, raw string, svc service) (grant, *denial) {
-	claims, d := checkToken(b, raw, svc)
+	claims, rbac, d := checkToken(b, raw, svc)
 	if d != nil {
 		return grant{claims: claims}, d
 	}
-	g := grant{claims: claims}
-	// Delegated tokens open only their own user's mailbox. Exchange also lets
-	// a user with FullAccess open a shared mailbox this way, but Backend has
-	// no per-user mailbox permissions, so user= must name the token's user.
-	if !claims.AppOnly() && !strings.EqualFold(user, claims.UPN) {
-		mb, ok := b.Mailbox(user)
-		if !ok || !strings.EqualFold(mb.UPN, claims.UPN) {
-			return g, &denial{denyToken, "user= " + user + " is not the token's user " + claims.UPN}
+	g := grant{claims: claims, viaRBAC: rbac}
+	mb, ok := b.Mailbox(user)
+	// A delegated token opens its own user's mailbox, or one the user holds
+	// FullAccess on (a shared mailbox: user= names the shared address,
+	// microsoft.md §10).
+	if !claims.AppOnly() && !(ok && strings.EqualFold(mb.UPN, claims.UPN)) {
+		full := false
+		if ok {
+			full, _ = b.UserAccess(claims.UPN, mb.Address)
+		}
+		if !full || svc == serviceSMTP {
+			return g, &denial{denyToken, "user= " + user + " is not the token's user " + claims.UPN + " and the user has no FullAccess on it"}
 		}
 	}
-	mb, ok := b.Mailbox(user)
 	if !ok || !mb.Enabled {
 		return g, &denial{denyNoMailbox, "no mailbox for " + user}
 	}
@@ -153,8 +173,17 @@ func authorizeSASL(b Backend, user, raw string, svc service) (grant, *denial) {
 		if !g.access.Registered {
 			return g, &denial{denyNotRegistered, "app " + claims.AppID + " has no Exchange service principal"}
 		}
-		// SMTP checks SendAs/FullAccess at MAIL FROM, not at AUTH.
-		if svc != serviceSMTP && !g.access.FullAccess {
+		switch {
+		case rbac:
+			// RBAC-only path: the role assignment's scope must hold the
+			// mailbox (smtp-app-rbac-onboarding.md).
+			if !slices.Contains(g.access.RBAC, svc.rbacPermission()) {
+				return g, &denial{denyNoFullAccess, "app " + claims.AppID + " has no role assignment in scope for " + mb.Address}
+			}
+		case !g.access.FullAccess:
+			// With the Entra permission in the token Exchange checks the
+			// mailbox permission: FullAccess, for SMTP too, at AUTH
+			// (microsoft.md §15.2; field reports of 535 5.7.3).
 			return g, &denial{denyNoFullAccess, "app " + claims.AppID + " has no FullAccess on " + mb.Address}
 		}
 	}

@@ -70,8 +70,12 @@ type AppAccess struct {
 	// application's object id. A registration made with the app
 	// registration's object id does not count (the documented pitfall).
 	Registered bool
-	FullAccess bool // Add-MailboxPermission -AccessRights FullAccess on the mailbox
-	SendAs     bool // Add-RecipientPermission -AccessRights SendAs on the mailbox
+	FullAccess bool // Add-MailboxPermission -AccessRights FullAccess on the mailbox (replicated)
+	SendAs     bool // Add-RecipientPermission -AccessRights SendAs on the mailbox (replicated)
+	// RBAC lists the permissions RBAC for Applications role assignments of
+	// the registration grant on this mailbox (scope applied), by name:
+	// Mail.Read, Mail.Send, EWS.AccessAsApp, SMTP.SendAsApp, ...
+	RBAC []string
 }
 
 // Backend is the tenant as Exchange sees it. Implementations are safe for
@@ -88,6 +92,9 @@ type Backend interface {
 	Mailbox(address string) (Mailbox, bool)
 	// AppAccess reports Exchange's own state for a client appId on a mailbox.
 	AppAccess(appID, mailbox string) AppAccess
+	// UserAccess reports a user's own (replicated) FullAccess and SendAs on
+	// another mailbox, e.g. a shared one (delegated access).
+	UserAccess(upn, mailbox string) (fullAccess, sendAs bool)
 	// TenantSMTPAuthDisabled is Set-TransportConfig -SmtpClientAuthenticationDisabled.
 	TenantSMTPAuthDisabled() bool
 	// EWSAllowed applies Set-OrganizationConfig -EwsEnabled / -EwsAllowedAppIDs

@@ -10,9 +10,13 @@
 //     Tenant/Mailbox": given at AUTH, after the token checks pass, when
 //     Set-TransportConfig/Set-CASMailbox say so. "basic authentication is
 //     disabled" answers every AUTH LOGIN.
-//   - SMTP 550 5.7.60 at MAIL FROM: an app-only login needs SendAs or
-//     FullAccess on the sender's mailbox (AppAccess of the MAIL FROM
-//     address); a delegated login may send only as its own mailbox.
+//   - App-only SMTP needs FullAccess on the user= mailbox at AUTH (535
+//     5.7.3 without it; microsoft.md §15.2 and field reports), or, on the
+//     RBAC-only path (no SMTP.SendAsApp in the token), the 'Application
+//     SMTP.SendAsApp' role in scope. SMTP 550 5.7.60 at MAIL FROM: another
+//     address needs SendAs on it (the app's, the user's, or the RBAC role
+//     in scope); a secondary address of the own mailbox is refused too
+//     (SendFromAliasEnabled off).
 //   - IMAP "BAD User is authenticated but not connected.": AUTHENTICATE
 //     succeeds when the token is good but Exchange cannot open the mailbox
 //     (IMAP off, no Exchange service principal, no FullAccess); every
@@ -34,16 +38,15 @@
 //
 // Where the Backend has no model, the stricter reading is taken and said:
 //
-//   - Delegated access to another user's or a shared mailbox (Exchange
-//     allows it with FullAccess for the signed-in user): Backend keeps no
-//     per-user mailbox permissions, so XOAUTH2 user= must name the token's
-//     own mailbox (else the login fails like a bad token), EWS answers
-//     ErrorAccessDenied and Graph 403 ErrorAccessDenied.
-//   - Backend.Mailbox looks up by address or UPN, not object id: Graph's
-//     /users/{id} resolves the delegated caller's own oid and otherwise
-//     whatever the Backend resolves.
-//   - SMTP through Exchange RBAC only (no SMTP.SendAsApp role in the token,
-//     microsoft.md §11): not modelled; such a token fails with 535 5.7.3.
+//   - Delegated access to another user's or a shared mailbox needs the
+//     user's own FullAccess there (Backend.UserAccess): XOAUTH2 user= may
+//     name it for IMAP and POP, EWS may open it, Graph needs the .Shared
+//     scopes too; SendAs lets the user send as it.
+//   - Backend.Mailbox looks up by any SMTP proxy address, UPN or the owner's
+//     object id.
+//   - RBAC for Applications (AppAccess.RBAC) stands in for a missing Entra
+//     permission on SMTP, EWS and Graph mail; IMAP and POP have no RBAC
+//     role.
 //   - Each mailbox has one folder, the Inbox. Nothing is ever deleted: POP3
 //     DELE and IMAP \Deleted only mark for the session; Graph's
 //     saveToSentItems is accepted and ignored.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,7 +144,7 @@ func (h *ewsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	claims, d := checkToken(b, raw, serviceEWS)
+	claims, rbac, d := checkToken(b, raw, serviceEWS)
 	if d != nil {
 		h.cfg.logf("ews: %s refused: %s", r.RemoteAddr, d.reason)
 		w.Header().Set("WWW-Authenticate", ewsWWWAuthenticate+`, error="invalid_token"`)
@@ -173,6 +174,14 @@ func (h *ewsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var ownOK bool
 	var target string
 	if claims.AppOnly() {
+		if req.impersonate == "" && rbac {
+			// No EWS permission in the token and no mailbox whose RBAC
+			// could stand in for it.
+			w.Header().Set("WWW-Authenticate", ewsWWWAuthenticate+`, error="invalid_token"`)
+			w.Header().Set("x-ms-diagnostics", ewsDiagnostics(denyPermission, claims, r))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		if req.impersonate == "" {
 			h.cfg.logf("ews: %s app %s sent no ExchangeImpersonation header", r.RemoteAddr, claims.AppID)
 			soapFault(w, "ErrorInvalidExchangeImpersonationHeaderData", "ExchangeImpersonation SOAP header must be present for this type of OAuth token.")
@@ -184,6 +193,20 @@ func (h *ewsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		target = own.Address
+		// Without full_access_as_app in the token, an RBAC for
+		// Applications assignment ('Application EWS.AccessAsApp') in scope
+		// for the impersonated mailbox is the only way in; full_access_as_app
+		// itself is tenant-wide (microsoft.md §11, §15.2).
+		if rbac {
+			acc := b.AppAccess(claims.AppID, own.Address)
+			if !acc.Registered || !slices.Contains(acc.RBAC, serviceEWS.rbacPermission()) {
+				h.cfg.logf("ews: %s refused: app %s has neither full_access_as_app nor an EWS role assignment in scope for %s", r.RemoteAddr, claims.AppID, own.Address)
+				w.Header().Set("WWW-Authenticate", ewsWWWAuthenticate+`, error="invalid_token"`)
+				w.Header().Set("x-ms-diagnostics", ewsDiagnostics(denyPermission, claims, r))
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+		}
 		// Microsoft requires X-AnchorMailbox with impersonation; without it
 		// real calls are slower or fail with 500/503 at random. The sim
 		// serves the call and notes the omission for whoever reads the log.
@@ -226,11 +249,13 @@ func (h *ewsHandler) operation(w http.ResponseWriter, r *http.Request, req ewsRe
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	// A delegated token opens its own user's mailbox only: Backend has no
-	// per-user FullAccess to model delegation to other mailboxes.
+	// A delegated token opens its own user's mailbox, or one the user holds
+	// FullAccess on.
 	if !claims.AppOnly() && !strings.EqualFold(mb.UPN, claims.UPN) {
-		soapResponse(w, op, errorMessage(op, "ErrorAccessDenied", msgAccessDenied))
-		return
+		if full, _ := b.UserAccess(claims.UPN, mb.Address); !full {
+			soapResponse(w, op, errorMessage(op, "ErrorAccessDenied", msgAccessDenied))
+			return
+		}
 	}
 	msgs := b.Messages(mb.Address)
 	if op == "GetFolder" {

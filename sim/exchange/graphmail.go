@@ -175,25 +175,31 @@ func (h *graphMailHandler) authenticate(w http.ResponseWriter, r *http.Request, 
 		graphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 		return claims, false
 	}
-	need := []string{"Mail.Read", "Mail.ReadWrite"}
-	if rt.resource == "sendMail" {
-		need = []string{"Mail.Send"}
+	if claims.AppOnly() || len(claims.Scopes) > 0 {
+		return claims, true
 	}
-	granted := claims.Scopes
-	if claims.AppOnly() {
-		granted = claims.Roles
-	}
-	if !slices.ContainsFunc(need, func(p string) bool { return slices.Contains(granted, p) }) {
-		h.cfg.logf("graph mail: %s refused: token lacks %s", r.RemoteAddr, strings.Join(need, " or "))
-		graphError(w, r, http.StatusForbidden, "ErrorAccessDenied", graphAccessDenied)
-		return claims, false
-	}
-	return claims, true
+	graphError(w, r, http.StatusForbidden, "AccessDenied", "Either scp or roles claim need to be present in the token.")
+	return claims, false
 }
 
-// mailbox resolves /me or /users/{id|upn}. Backend looks mailboxes up by
-// address or UPN only; an object id resolves when it is the delegated
-// caller's own oid (Backend has no lookup by id: see the package notes).
+// mailPermissions are the permissions a route accepts: for the caller's own
+// mailbox (delegated) or any mailbox (app-only, Entra roles and RBAC for
+// Applications), and for another user's or a shared mailbox (delegated,
+// the .Shared scopes plus the user's own FullAccess or SendAs there).
+func mailPermissions(rt graphRoute) (own, shared []string) {
+	if rt.resource == "sendMail" {
+		return []string{"Mail.Send"}, []string{"Mail.Send.Shared"}
+	}
+	return []string{"Mail.Read", "Mail.ReadWrite"}, []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}
+}
+
+func hasAny(have, want []string) bool {
+	return slices.ContainsFunc(want, func(p string) bool { return slices.Contains(have, p) })
+}
+
+// mailbox resolves /me or /users/{id|upn} and applies the permission the
+// route needs for that mailbox. Backend looks mailboxes up by address, UPN
+// or the owner's object id.
 func (h *graphMailHandler) mailbox(w http.ResponseWriter, r *http.Request, rt graphRoute, claims Claims) (Mailbox, bool) {
 	b := h.cfg.Backend
 	key := rt.user
@@ -206,16 +212,46 @@ func (h *graphMailHandler) mailbox(w http.ResponseWriter, r *http.Request, rt gr
 	} else if !claims.AppOnly() && claims.ObjectID != "" && strings.EqualFold(key, claims.ObjectID) {
 		key = claims.UPN
 	}
+	own, shared := mailPermissions(rt)
+	denied := func(why string) (Mailbox, bool) {
+		h.cfg.logf("graph mail: %s refused: %s", r.RemoteAddr, why)
+		graphError(w, r, http.StatusForbidden, "ErrorAccessDenied", graphAccessDenied)
+		return Mailbox{}, false
+	}
 	mb, ok := b.Mailbox(key)
 	if !ok {
+		if !claims.AppOnly() && !hasAny(claims.Scopes, append(own, shared...)) {
+			return denied("token lacks " + strings.Join(own, " or "))
+		}
 		graphError(w, r, http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+rt.user+"' is invalid.")
 		return Mailbox{}, false
 	}
-	// Delegated tokens reach their own mailbox only: Backend has no per-user
-	// FullAccess, so shared and other users' mailboxes are refused.
-	if !claims.AppOnly() && !strings.EqualFold(mb.UPN, claims.UPN) {
-		graphError(w, r, http.StatusForbidden, "ErrorAccessDenied", graphAccessDenied)
-		return Mailbox{}, false
+	switch {
+	case claims.AppOnly():
+		// Entra application permissions reach every mailbox; without them
+		// an RBAC for Applications role in scope for this mailbox does
+		// (microsoft.md §11 "RBAC for Applications").
+		if !hasAny(claims.Roles, own) {
+			acc := b.AppAccess(claims.AppID, mb.Address)
+			if !acc.Registered || !hasAny(acc.RBAC, own) {
+				return denied("app " + claims.AppID + " has no " + strings.Join(own, " or ") + " for " + mb.Address)
+			}
+		}
+	case strings.EqualFold(mb.UPN, claims.UPN):
+		if !hasAny(claims.Scopes, append(own, shared...)) {
+			return denied("token lacks " + strings.Join(own, " or "))
+		}
+	default:
+		// Another user's or a shared mailbox: Mail.Read.Shared /
+		// Mail.Send.Shared and the user's own rights there (microsoft.md
+		// §15.3).
+		if !hasAny(claims.Scopes, shared) {
+			return denied("token lacks " + strings.Join(shared, " or ") + " for another mailbox")
+		}
+		full, sendAs := b.UserAccess(claims.UPN, mb.Address)
+		if rt.resource == "sendMail" && !sendAs || rt.resource != "sendMail" && !full {
+			return denied(claims.UPN + " has no FullAccess/SendAs on " + mb.Address)
+		}
 	}
 	if !mb.Enabled {
 		graphError(w, r, http.StatusNotFound, "MailboxNotEnabledForRESTAPI", graphMailboxNotREST)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -257,20 +258,33 @@ func (sess *smtpSession) mailFrom(arg string) string {
 	return "250 2.1.0 Sender OK"
 }
 
-// maySendAs applies Exchange's sender check. A delegated login sends as its
-// own mailbox only (Backend has no per-user SendAs). An app-only login needs
-// SendAs or FullAccess on the sender's mailbox.
+// maySendAs applies Exchange's sender check at MAIL FROM. The mailbox that
+// logged in may send as its primary address (sending from a secondary
+// address needs SendFromAliasEnabled, which the sim keeps off). Another
+// mailbox needs SendAs: for a delegated login the user's own SendAs, for
+// an app-only login the app's SendAs, or on the RBAC-only path the
+// 'Application SMTP.SendAsApp' role in scope for that mailbox.
 func (sess *smtpSession) maySendAs(from string) bool {
 	b := sess.srv.cfg.Backend
 	mb, ok := b.Mailbox(from)
 	if !ok || !mb.Enabled {
 		return false
 	}
+	if strings.EqualFold(mb.Address, sess.grant.mailbox.Address) {
+		return strings.EqualFold(from, mb.Address)
+	}
+	if !strings.EqualFold(from, mb.Address) {
+		return false
+	}
 	if !sess.grant.claims.AppOnly() {
-		return strings.EqualFold(mb.Address, sess.grant.mailbox.Address)
+		_, sendAs := b.UserAccess(sess.grant.claims.UPN, mb.Address)
+		return sendAs
 	}
 	acc := b.AppAccess(sess.grant.claims.AppID, mb.Address)
-	return acc.Registered && (acc.SendAs || acc.FullAccess)
+	if sess.grant.viaRBAC {
+		return slices.Contains(acc.RBAC, serviceSMTP.rbacPermission())
+	}
+	return acc.Registered && acc.SendAs
 }
 
 func (sess *smtpSession) rcptTo(arg string) string {

@@ -170,36 +170,69 @@ func TestSMTPAuthFailures(t *testing.T) {
 	}
 }
 
-// Rows "SP but no SendAs/FullAccess" and "Sender not the token's user":
-// AUTH succeeds, MAIL FROM gets 550 5.7.60.
+// App-only SMTP needs FullAccess on the user= mailbox at AUTH (535 5.7.3
+// without it, SendAs alone included); sending as another address needs
+// SendAs on it (550 5.7.60 at MAIL FROM). The RBAC-only path (no
+// SMTP.SendAsApp in the token) needs the role in scope instead.
 func TestSMTPSendAs(t *testing.T) {
 	e := newEnv(t)
 	addr := startSMTP(t, e)
-	helpdesk := "helpdesk@contoso.com"
+	helpdesk, support := "helpdesk@contoso.com", "support@contoso.com"
 	app := e.appOnly(t, "SMTP.SendAsApp")
 	denied := "SMTP; Client does not have permissions to send as this sender"
+	authFail := "Authentication unsuccessful [SN6PR01CA0001.outlook.office365.com]"
 
-	e.tenant.setAccess(testAppID, helpdesk, AppAccess{Registered: true})
+	for _, acc := range []AppAccess{{Registered: true}, {Registered: true, SendAs: true}, {FullAccess: true}} {
+		e.tenant.setAccess(testAppID, helpdesk, acc)
+		_, err := smtpLogin(t, e, addr, helpdesk, app)
+		wantSMTPError(t, err, 535, smtp.EnhancedCode{5, 7, 3}, authFail)
+	}
+
+	e.tenant.setAccess(testAppID, helpdesk, AppAccess{Registered: true, FullAccess: true})
 	c, err := smtpLogin(t, e, addr, helpdesk, app)
 	if err != nil {
-		t.Fatalf("app-only AUTH with a service principal: %v", err)
-	}
-	wantSMTPError(t, c.Mail(helpdesk, nil), 550, smtp.EnhancedCode{5, 7, 60}, denied)
-
-	e.tenant.setAccess(testAppID, helpdesk, AppAccess{Registered: true, SendAs: true})
-	c, err = smtpLogin(t, e, addr, helpdesk, app)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("app-only AUTH with FullAccess: %v", err)
 	}
 	if err := c.Mail(helpdesk, nil); err != nil {
-		t.Errorf("MAIL FROM with SendAs: %v", err)
+		t.Errorf("MAIL FROM the logged-in mailbox: %v", err)
+	}
+	c.Reset()
+	wantSMTPError(t, c.Mail(support, nil), 550, smtp.EnhancedCode{5, 7, 60}, denied)
+	e.tenant.setAccess(testAppID, support, AppAccess{Registered: true, FullAccess: true})
+	c.Reset()
+	wantSMTPError(t, c.Mail(support, nil), 550, smtp.EnhancedCode{5, 7, 60}, denied) // FullAccess is not SendAs
+	e.tenant.setAccess(testAppID, support, AppAccess{Registered: true, SendAs: true})
+	c.Reset()
+	if err := c.Mail(support, nil); err != nil {
+		t.Errorf("MAIL FROM with SendAs on it: %v", err)
 	}
 
+	// The RBAC-only path: no API permission, a role assignment in scope.
+	bare := e.appOnly(t)
+	e.tenant.setAccess(testAppID, helpdesk, AppAccess{Registered: true, FullAccess: true})
+	_, err = smtpLogin(t, e, addr, helpdesk, bare)
+	wantSMTPError(t, err, 535, smtp.EnhancedCode{5, 7, 3}, authFail)
+	e.tenant.setAccess(testAppID, helpdesk, AppAccess{Registered: true, RBAC: []string{"SMTP.SendAsApp"}})
+	if c, err = smtpLogin(t, e, addr, helpdesk, bare); err != nil {
+		t.Fatalf("RBAC-only AUTH: %v", err)
+	}
+	if err := c.Mail(helpdesk, nil); err != nil {
+		t.Errorf("RBAC-only MAIL FROM: %v", err)
+	}
+
+	// Delegated: the user's own mailbox, or SendAs on another.
 	c, err = smtpLogin(t, e, addr, helpdesk, e.delegated(t, helpdesk, "SMTP.Send"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSMTPError(t, c.Mail("support@contoso.com", nil), 550, smtp.EnhancedCode{5, 7, 60}, denied)
+	wantSMTPError(t, c.Mail(support, nil), 550, smtp.EnhancedCode{5, 7, 60}, denied)
+	e.tenant.setUserAccess(helpdesk, support, true, true)
+	c.Reset()
+	if err := c.Mail(support, nil); err != nil {
+		t.Errorf("delegated MAIL FROM with the user's SendAs: %v", err)
+	}
+	c.Reset()
+	wantSMTPError(t, c.Mail("HELPDESK-alias@contoso.com", nil), 550, smtp.EnhancedCode{5, 7, 60}, denied)
 }
 
 // A message submitted over SMTP lands in the recipients' mailboxes and is

@@ -33,6 +33,7 @@ type testTenant struct {
 	mailboxes   map[string]*Mailbox // by lower-case address
 	messages    map[string][]Message
 	access      map[string]AppAccess // appID + "|" + mailbox
+	userAccess  map[string][2]bool   // upn + "|" + mailbox: FullAccess, SendAs
 	smtpOff     bool
 	ewsBlocked  map[string]bool
 	nextID      int
@@ -67,6 +68,7 @@ func newTestTenant(t testing.TB) *testTenant {
 		mailboxes:  map[string]*Mailbox{},
 		messages:   map[string][]Message{},
 		access:     map[string]AppAccess{},
+		userAccess: map[string][2]bool{},
 		smtpOff:    true,
 		ewsBlocked: map[string]bool{},
 	}
@@ -217,6 +219,19 @@ func (tt *testTenant) AppAccess(appID, mailbox string) AppAccess {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	return tt.access[appID+"|"+strings.ToLower(mailbox)]
+}
+
+func (tt *testTenant) UserAccess(upn, mailbox string) (bool, bool) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	r := tt.userAccess[strings.ToLower(upn)+"|"+strings.ToLower(mailbox)]
+	return r[0], r[1]
+}
+
+func (tt *testTenant) setUserAccess(upn, mailbox string, full, sendAs bool) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.userAccess[strings.ToLower(upn)+"|"+strings.ToLower(mailbox)] = [2]bool{full, sendAs}
 }
 
 func (tt *testTenant) TenantSMTPAuthDisabled() bool {
