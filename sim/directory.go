@@ -83,6 +83,7 @@ type application struct {
 	IdentifierURIs         []string                 `json:"identifierUris"`
 	Notes                  *string                  `json:"notes"`
 	Tags                   []string                 `json:"tags"`
+	IsDisabled             *bool                    `json:"isDisabled"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
 	deleted                bool

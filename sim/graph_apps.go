@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,21 +52,27 @@ func appView(a *application) *application {
 
 func (s *Server) routeApplications(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	read := m == http.MethodGet
-	if read && !c.can(permReadApps, roleReadApps) || !read && !c.can(permWriteApps, roleWriteApps) {
-		return 0, nil, errDenied()
-	}
+	deny := func(op graphOp) bool { return !c.allowed(op) }
 	switch len(segs) {
 	case 1:
 		switch m {
 		case http.MethodGet:
-			return s.listApps(q)
+			if deny(opApplicationList) {
+				return 0, nil, errDenied()
+			}
+			return s.listApps(r, q)
 		case http.MethodPost:
+			if deny(opApplicationCreate) {
+				return 0, nil, errDenied()
+			}
 			return s.createApp(r)
 		}
 	case 2:
 		switch m {
 		case http.MethodGet:
+			if deny(opApplicationGet) {
+				return 0, nil, errDenied()
+			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			a := s.appLookup(segs[1].name)
@@ -74,11 +81,20 @@ func (s *Server) routeApplications(r *http.Request, c caller, q query, segs []pa
 			}
 			return 200, entity("applications/$entity", appView(a)), nil
 		case http.MethodPatch:
-			return s.patchApp(r, segs[1].name)
+			if deny(opApplicationUpdate) {
+				return 0, nil, errDenied()
+			}
+			return s.patchApp(r, c, segs[1].name)
 		case http.MethodDelete:
+			if deny(opApplicationDelete) {
+				return 0, nil, errDenied()
+			}
 			return s.deleteApp(segs[1].name)
 		}
 	case 3:
+		if m == http.MethodPost && (segs[2].name == "addPassword" || segs[2].name == "removePassword") && deny(opApplicationPassword) {
+			return 0, nil, errDenied()
+		}
 		if m == http.MethodPost && segs[2].name == "addPassword" {
 			return s.addPassword(r, segs[1].name)
 		}
@@ -97,18 +113,20 @@ func joinSegs(segs []pathSeg) string {
 	return strings.Join(parts, "/")
 }
 
-func (s *Server) listApps(q query) (int, graphBody, *graphError) {
+func (s *Server) listApps(r *http.Request, q query) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, e := listMatching(q, inIDOrder(s.apps), []filterProp[*application]{
 		prop("displayName", func(a *application) string { return a.DisplayName }),
 		prop("appId", func(a *application) string { return a.AppID }),
 		prop("id", func(a *application) string { return a.ID }),
+		prop("isDisabled", func(a *application) string { return strconv.FormatBool(a.IsDisabled != nil && *a.IsDisabled) }),
+		multiProp("tags", func(a *application) []string { return a.Tags }),
 	}, func(a *application) bool { return !a.deleted }, func(a *application) any { return appView(a) })
 	if e != nil {
 		return 0, nil, e
 	}
-	return 200, collection("applications", out), nil
+	return 200, s.page(r, q, "applications", out), nil
 }
 
 // appFields are the writable application properties the sim models.
@@ -124,6 +142,7 @@ type appFields struct {
 	IdentifierURIs         *[]string                 `json:"identifierUris"`
 	Notes                  *string                   `json:"notes"`
 	Tags                   *[]string                 `json:"tags"`
+	IsDisabled             *bool                     `json:"isDisabled"`
 	PasswordCredentials    json.RawMessage           `json:"passwordCredentials"`
 }
 
@@ -186,6 +205,10 @@ func (f *appFields) apply(a *application) {
 	if f.Tags != nil {
 		a.Tags = *f.Tags
 	}
+	if f.IsDisabled != nil {
+		v := *f.IsDisabled
+		a.IsDisabled = &v
+	}
 }
 
 func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
@@ -211,7 +234,7 @@ func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
 	return 201, entity("applications/$entity", v), nil
 }
 
-func (s *Server) patchApp(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *Server) patchApp(r *http.Request, c caller, id string) (int, graphBody, *graphError) {
 	var f appFields
 	if e := readJSON(r, &f); e != nil {
 		return 0, nil, e
@@ -221,6 +244,11 @@ func (s *Server) patchApp(r *http.Request, id string) (int, graphBody, *graphErr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Deactivating or reactivating needs at least Cloud Application
+	// Administrator (learn deactivate-app-registration, Prerequisites).
+	if f.IsDisabled != nil && c.user != nil && !s.hasRole(c.user, RoleGlobalAdmin, RoleCloudAppAdmin, RoleAppAdmin) {
+		return 0, nil, errDenied()
+	}
 	a := s.appLookup(id)
 	if a == nil {
 		return 0, nil, errNotFound(strings.TrimPrefix(id, "appId="))

@@ -28,10 +28,13 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 	m := r.Method
 	n := len(segs)
 	if n == 3 && (segs[2].name == "appRoleAssignedTo" || segs[2].name == "appRoleAssignments") || n == 4 && segs[2].name == "appRoleAssignedTo" {
-		return s.routeAssignments(r, c, segs)
+		return s.routeAssignments(r, c, q, segs)
 	}
-	read := m == http.MethodGet
-	if read && !c.can(permReadApps, roleReadApps) || !read && !c.can(permWriteApps, roleWriteApps) {
+	op := map[string]graphOp{http.MethodGet: opSPGet, http.MethodPatch: opSPUpdate, http.MethodDelete: opSPDelete}[m]
+	if n == 1 {
+		op = map[string]graphOp{http.MethodGet: opSPList, http.MethodPost: opSPCreate}[m]
+	}
+	if (m == http.MethodGet || m == http.MethodPost || m == http.MethodPatch || m == http.MethodDelete) && !c.allowed(op) {
 		return 0, nil, errDenied()
 	}
 	switch {
@@ -42,11 +45,12 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 			prop("appId", func(sp *servicePrincipal) string { return sp.AppID }),
 			prop("displayName", func(sp *servicePrincipal) string { return sp.DisplayName }),
 			prop("id", func(sp *servicePrincipal) string { return sp.ID }),
+			multiProp("tags", func(sp *servicePrincipal) []string { return sp.Tags }),
 		}, nil, func(sp *servicePrincipal) any { return spView(sp) })
 		if e != nil {
 			return 0, nil, e
 		}
-		return 200, collection("servicePrincipals", out), nil
+		return 200, s.page(r, q, "servicePrincipals", out), nil
 	case n == 1 && m == http.MethodPost:
 		return s.createSP(r)
 	case n == 2 && m == http.MethodGet:
@@ -162,12 +166,10 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 
 // routeAssignments serves /servicePrincipals/{id}/appRoleAssignedTo (the
 // resource side) and /appRoleAssignments (the principal side).
-func (s *Server) routeAssignments(r *http.Request, c caller, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *Server) routeAssignments(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	if m == http.MethodGet && !c.can(append(append([]string{}, permReadApps...), permAssign...), append(append([]string{}, roleReadApps...), roleAssign...)) {
-		return 0, nil, errDenied()
-	}
-	if m != http.MethodGet && !c.can(permAssign, roleAssign) {
+	op := map[string]graphOp{http.MethodGet: opAssignmentList, http.MethodPost: opAssignmentWrite, http.MethodDelete: opAssignmentDelete}[m]
+	if op == 0 && m != http.MethodGet || !c.allowed(op) {
 		return 0, nil, errDenied()
 	}
 	var body struct {
@@ -196,7 +198,7 @@ func (s *Server) routeAssignments(r *http.Request, c caller, segs []pathSeg) (in
 				out = append(out, a)
 			}
 		}
-		return 200, collection("servicePrincipals('"+sp.ID+"')/"+side, out), nil
+		return 200, s.page(r, q, "servicePrincipals('"+sp.ID+"')/"+side, out), nil
 	case m == http.MethodPost && len(segs) == 3 && side == "appRoleAssignedTo":
 		return s.createAssignment(c, sp, body.PrincipalID, body.ResourceID, body.AppRoleID)
 	case m == http.MethodPost && len(segs) == 3 && side == "appRoleAssignments":
@@ -280,14 +282,16 @@ func (s *Server) createAssignment(c caller, res *servicePrincipal, principalID, 
 
 func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	if m == http.MethodGet && !c.can(permReadGrants, append(append([]string{}, roleReadApps...), roleGrants...)) {
+	if m == http.MethodGet && !c.allowed(opGrantRead) {
 		return 0, nil, errDenied()
 	}
 	if m != http.MethodGet {
-		if !c.can(permGrants, roleGrants) {
+		if !c.allowed(opGrantWrite) {
 			return 0, nil, errDenied()
 		}
-		if c.user != nil && !s.hasRoleLocked(c.user, RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudAppAdmin, RoleAppAdmin) {
+		// The directory roles that may create delegated grants (GDC
+		// includes/rbac-for-apis/rbac-oauth2permissiongrant-apis-write.md).
+		if c.user != nil && !s.hasRoleLocked(c.user, grantWriterRoles...) {
 			return 0, nil, errDenied()
 		}
 	}
@@ -309,7 +313,7 @@ func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg)
 		if e != nil {
 			return 0, nil, e
 		}
-		return 200, collection("oauth2PermissionGrants", out), nil
+		return 200, s.page(r, q, "oauth2PermissionGrants", out), nil
 	case len(segs) == 1 && m == http.MethodPost:
 		var body permissionGrant
 		if e := readJSON(r, &body); e != nil {

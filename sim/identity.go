@@ -375,11 +375,10 @@ func (s *Server) pollDeviceCode(c *client, f url.Values, now time.Time) (map[str
 		return nil, aad(400, "authorization_declined", 65004, "User declined to consent to access the app.")
 	}
 	if dc.approvedBy == "" {
-		tooFast := !dc.lastPoll.IsZero() && now.Sub(dc.lastPoll) < deviceCodeInterval*time.Second
+		// Microsoft's polling errors have no slow_down (ED
+		// v2-oauth2-device-code.md; microsoft.md §7): polling too fast is
+		// still authorization_pending.
 		dc.lastPoll = now
-		if tooFast {
-			return nil, aad(400, "slow_down", 70016, "OAuth 2.0 device flow error. Authorization is pending. Poll no more often than every %d seconds.", deviceCodeInterval)
-		}
 		return nil, aad(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	if s.deviceCodeBlocked {
@@ -559,7 +558,10 @@ func redirectMatches(registered []string, uri string) bool {
 	return false
 }
 
-func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+// isLoopbackHost: "The IPv6 loopback address ([::1]) is not currently
+// supported" as a redirect URI (ED reply-url.md), so only localhost and
+// 127.0.0.1 count.
+func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" }
 
 // purgeExpired drops expired device codes and auth codes
 // (caller holds s.mu), so a long-running simulator does not grow.

@@ -67,6 +67,7 @@ func (s *Server) parseScopes(raw string, clientCredentials bool) (scopeRequest, 
 			if clientCredentials {
 				return req, errInvalidScope(raw)
 			}
+			// The v2.0 endpoint names this AADSTS28000 (field reports).
 			return req, errMultiResource(raw)
 		}
 		if req.res == nil {
@@ -142,9 +143,16 @@ func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, 
 		return nil, errUnknownClient(appID)
 	}
 	if a.SignInAudience == "AzureADMyOrg" && isMultiTenantSegment(tenantSeg) {
-		return nil, errSingleTenant(a.AppID)
+		return nil, errSingleTenant(a.AppID, a.DisplayName)
 	}
-	return &client{appID: a.AppID, name: a.DisplayName, app: a, sp: s.spByAppID(a.AppID)}, nil
+	sp := s.spByAppID(a.AppID)
+	// A deactivated app (isDisabled) and a service principal with sign-in
+	// disabled (accountEnabled false) get no tokens (learn
+	// deactivate-app-registration; ED error codes, 7000112).
+	if a.IsDisabled != nil && *a.IsDisabled || sp != nil && !sp.AccountEnabled {
+		return nil, errAppDisabled(a.AppID, a.DisplayName)
+	}
+	return &client{appID: a.AppID, name: a.DisplayName, app: a, sp: sp}, nil
 }
 
 func isMultiTenantSegment(t string) bool {
@@ -195,10 +203,12 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 		}
 		// Graph Command Line Tools: the user approved the listed scopes on
 		// the sign-in page, which is their consent. Scopes that need an
-		// admin ("type": "Admin") need a user who may consent to them.
+		// admin ("type": "Admin") need a user who may consent to them, or
+		// an admin's tenant-wide grant to the client's service principal.
 		if !s.mayConsentAdminScopes(u) {
+			granted := s.consentedScopes(s.spByAppID(c.appID), res.sp, u, now)
 			for _, n := range req.named {
-				if ps, _ := res.sp.scope(n); ps.Type == "Admin" {
+				if ps, _ := res.sp.scope(n); ps.Type == "Admin" && !granted[ps.Value] {
 					return nil, errNoConsent(c.appID, c.name)
 				}
 			}
@@ -211,23 +221,7 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 	if c.sp != nil && c.sp.AppRoleAssignmentRequired && !s.userAssigned(u, c.sp) {
 		return nil, errNotAssigned(c.appID, c.name, u.UPN)
 	}
-	consented := map[string]bool{}
-	if c.sp != nil {
-		for _, g := range s.grants {
-			if g.ClientID != c.sp.ID || g.ResourceID != res.sp.ID {
-				continue
-			}
-			if g.ConsentType != "AllPrincipals" && (g.PrincipalID == nil || !strings.EqualFold(*g.PrincipalID, u.ID)) {
-				continue
-			}
-			// Consent not yet effective is not there.
-			for _, v := range splitScopes(g.effectiveScope(now, s.delays.Consent)) {
-				if ps, ok := res.sp.scope(v); ok {
-					consented[ps.Value] = true
-				}
-			}
-		}
-	}
+	consented := s.consentedScopes(c.sp, res.sp, u, now)
 	var out []string
 	if req.dflt {
 		for _, ps := range res.sp.OAuth2PermissionScopes {
@@ -250,6 +244,30 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 		return nil, errNoConsent(c.appID, c.name)
 	}
 	return withOIDC(out, req), nil
+}
+
+// consentedScopes are the delegated permissions on res that client's
+// grants (tenant-wide or for u) carry at now: consent not yet replicated
+// is not there (caller holds s.mu).
+func (s *Server) consentedScopes(client, res *servicePrincipal, u *user, now time.Time) map[string]bool {
+	consented := map[string]bool{}
+	if client == nil {
+		return consented
+	}
+	for _, g := range s.grants {
+		if g.ClientID != client.ID || g.ResourceID != res.ID {
+			continue
+		}
+		if g.ConsentType != "AllPrincipals" && (g.PrincipalID == nil || !strings.EqualFold(*g.PrincipalID, u.ID)) {
+			continue
+		}
+		for _, v := range splitScopes(g.effectiveScope(now, s.delays.Consent)) {
+			if ps, ok := res.scope(v); ok {
+				consented[ps.Value] = true
+			}
+		}
+	}
+	return consented
 }
 
 // withOIDC adds the OpenID scopes a Graph token shows in scp.
@@ -276,25 +294,20 @@ func (s *Server) userAssigned(u *user, sp *servicePrincipal) bool {
 }
 
 // appRoles are the application permissions of an app-only token: the client
-// SP's app role assignments on the resource (caller holds s.mu).
+// SP's app role assignments on the resource (caller holds s.mu). While a
+// new assignment replicates (Delays.Consent) it is simply not there: the
+// token comes without that role, or without roles at all, which is what
+// is widely observed, rather than an AADSTS65001 (microsoft.md §15.3).
 func (s *Server) appRoles(c *client, req scopeRequest, now time.Time) ([]string, *aadError) {
 	var roles []string
-	pending := false
 	for _, id := range sortedKeys(s.assigns) {
 		a := s.assigns[id]
-		if a.PrincipalID != c.sp.ID || a.ResourceID != req.res.sp.ID {
-			continue
-		}
-		if now.Sub(a.created) < s.delays.Consent {
-			pending = true
+		if a.PrincipalID != c.sp.ID || a.ResourceID != req.res.sp.ID || now.Sub(a.created) < s.delays.Consent {
 			continue
 		}
 		if r, ok := req.res.sp.role(a.AppRoleID); ok && !slices.Contains(roles, r.Value) {
 			roles = append(roles, r.Value)
 		}
-	}
-	if pending {
-		return nil, errNoConsent(c.appID, c.name)
 	}
 	return roles, nil
 }

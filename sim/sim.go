@@ -139,6 +139,7 @@ type Server struct {
 	maxSecretLifetime  time.Duration
 	secretPolicyID     string
 	deviceCodeLifetime time.Duration
+	pageSize           int // Graph directory page size; 0 = DefaultGraphPageSize
 	// deviceCodeBlocked models a Conditional Access policy that blocks the
 	// device code flow (Authentication flows → Device code flow).
 	deviceCodeBlocked bool
