@@ -65,8 +65,8 @@ func errUnknownTenant(t string) *aadError {
 	return aad(400, "invalid_request", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", t)
 }
 
-func errUnknownClient(appID string) *aadError {
-	return aad(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", appID, TenantName)
+func errUnknownClient(appID, tenantName string) *aadError {
+	return aad(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", appID, tenantName)
 }
 
 func errSecretRequired() *aadError {
@@ -158,12 +158,12 @@ func errFirstPartyNotPreauthorized(client, resource string) *aadError {
 	return aad(400, "invalid_grant", 65002, "Consent between first party application '%s' and first party resource '%s' must be configured via preauthorization - applications owned and operated by Microsoft must get approval from the API owner before requesting tokens for that API.", client, resource)
 }
 
-func errResourceNotFound(res string) *aadError {
-	return aad(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", res, TenantName)
+func errResourceNotFound(res, tenantName string) *aadError {
+	return aad(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", res, tenantName)
 }
 
-func errMissingClientSP(appID string) *aadError {
-	return aad(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s.", appID, TenantID)
+func errMissingClientSP(appID, tenantID string) *aadError {
+	return aad(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s.", appID, tenantID)
 }
 
 func errMalformed(what string) *aadError {

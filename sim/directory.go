@@ -33,6 +33,7 @@ type user struct {
 	// SecondaryAddresses are extra SMTP proxy addresses (smtp:...).
 	Alias              string
 	SecondaryAddresses []string
+	home               *tenant // the tenant whose directory holds the user
 }
 
 type servicePlan struct {
@@ -88,6 +89,7 @@ type application struct {
 	PublisherDomain        string                   `json:"publisherDomain"`
 	deleted                bool
 	created                time.Time
+	home                   *tenant // the tenant the app is registered in
 }
 
 type webSettings struct {

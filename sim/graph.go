@@ -173,7 +173,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 		writeGraphError(w, r, gerr(400, "BadRequest", "Invalid version: %s", strings.Split(strings.Trim(p, "/"), "/")[0]))
 		return
 	}
-	c, e := s.graphCaller(r)
+	c, v, e := s.graphCaller(r)
 	if e != nil {
 		writeGraphError(w, r, e)
 		return
@@ -182,7 +182,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 		s.batch(w, r, c)
 		return
 	}
-	status, body, e := s.routeGraph(r, c, strings.TrimPrefix(p, "/v1.0/"))
+	status, body, e := v.routeGraph(r, c, strings.TrimPrefix(p, "/v1.0/"))
 	if e != nil {
 		writeGraphError(w, r, e)
 		return
@@ -199,43 +199,56 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// graphCaller checks the bearer token: this tenant's, for Graph.
-func (s *Server) graphCaller(r *http.Request) (caller, *graphError) {
+// graphCaller checks the bearer token (one of the simulator's tenants',
+// for Graph) and answers with the token's tenant's view.
+func (s *Server) graphCaller(r *http.Request) (caller, *view, *graphError) {
 	h := r.Header.Get("Authorization")
 	raw, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || raw == "" {
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
 	}
 	claims, err := s.parseToken(raw)
 	if err != nil {
 		if strings.Contains(err.Error(), "expired") {
-			return caller{}, gerr(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+			return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 		}
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 	}
 	switch str(claims["aud"]) {
 	case "https://graph.microsoft.com", "https://graph.microsoft.com/", GraphAppID:
 	default:
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 	}
+	s.mu.Lock()
+	t := s.tenantBySegment(str(claims["tid"]))
+	s.mu.Unlock()
+	if t == nil {
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.")
+	}
+	v := s.viewOf(t)
 	c := caller{appID: str(claims["azp"])}
 	if c.appID == "" {
 		c.appID = str(claims["appid"])
 	}
-	if scp := str(claims["scp"]); scp != "" || claimUser(claims) != "" {
+	roles, _ := claims["roles"].([]any)
+	switch scp := str(claims["scp"]); {
+	case scp != "" || claimUser(claims) != "":
 		s.mu.Lock()
-		c.user = s.userByID(str(claims["oid"]))
+		c.user = v.userByID(str(claims["oid"]))
 		s.mu.Unlock()
 		if c.user == nil {
-			return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. The user does not exist.")
+			return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. The user does not exist.")
 		}
 		c.scopes = strings.Fields(scp)
-	} else if roles, ok := claims["roles"].([]any); ok {
+	case len(roles) == 0:
+		// An app-only token without any permission (several field reports).
+		return caller{}, nil, gerr(403, "AccessDenied", "Either scp or roles claim need to be present in the token.")
+	default:
 		for _, r := range roles {
 			c.roles = append(c.roles, str(r))
 		}
 	}
-	return c, nil
+	return c, v, nil
 }
 
 func claimUser(c jwt.MapClaims) string {
@@ -273,7 +286,7 @@ func parseSeg(seg string) (pathSeg, *graphError) {
 type graphBody = map[string]any
 
 // routeGraph dispatches a request below /v1.0/.
-func (s *Server) routeGraph(r *http.Request, c caller, rest string) (int, graphBody, *graphError) {
+func (s *view) routeGraph(r *http.Request, c caller, rest string) (int, graphBody, *graphError) {
 	raw := strings.Split(strings.Trim(rest, "/"), "/")
 	segs := make([]pathSeg, 0, len(raw))
 	for _, x := range raw {
@@ -586,20 +599,20 @@ func asType[T any](err error, target *T) bool {
 
 // spTooNew: a service principal created less than the delay ago is not yet
 // visible to grants and role assignments (caller holds s.mu).
-func (s *Server) spTooNew(sp *servicePrincipal) bool {
+func (s *view) spTooNew(sp *servicePrincipal) bool {
 	return time.Since(sp.created) < s.delays.ServicePrincipalToGrant
 }
 
-func (s *Server) getOrganization(c caller) (int, graphBody, *graphError) {
+func (s *view) getOrganization(c caller) (int, graphBody, *graphError) {
 	if !c.allowed(opOrganizationGet) {
 		return 0, nil, errDenied()
 	}
 	org := map[string]any{
-		"id": TenantID, "displayName": TenantName, "tenantType": "AAD", "countryLetterCode": "US",
+		"id": s.ID, "displayName": s.Name, "tenantType": "AAD", "countryLetterCode": "US",
 		"createdDateTime": "2021-03-14T09:26:53Z", "preferredLanguage": "en", "businessPhones": []string{},
 		"verifiedDomains": []map[string]any{
-			{"name": InitialDomain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
-			{"name": DefaultDomain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+			{"name": s.InitialDomain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+			{"name": s.DefaultDomain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
 		},
 	}
 	// With User.Read only, Graph returns id, displayName and verifiedDomains;
@@ -628,7 +641,7 @@ func (s *Server) SetGraphPageSize(n int) {
 }
 
 // graphPageSize: caller holds s.mu.
-func (s *Server) graphPageSize() int {
+func (s *view) graphPageSize() int {
 	if s.pageSize > 0 {
 		return s.pageSize
 	}
@@ -640,7 +653,7 @@ func (s *Server) graphPageSize() int {
 // (the same query with a new $skiptoken, on this Graph host), and
 // @odata.count when $count=true came with ConsistencyLevel: eventual.
 // The caller holds s.mu.
-func (s *Server) page(r *http.Request, q query, context string, items []any) graphBody {
+func (s *view) page(r *http.Request, q query, context string, items []any) graphBody {
 	size := q.top
 	if size == 0 {
 		size = s.graphPageSize()

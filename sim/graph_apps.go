@@ -13,18 +13,21 @@ import (
 const maxDisplayName = 120
 
 // appLookup resolves an application path id: object id or appId=<guid>.
-func (s *Server) appLookup(id string) *application {
+func (s *view) appLookup(id string) *application {
 	if appID, ok := strings.CutPrefix(id, "appId="); ok {
-		return s.appByAppID(appID)
+		if a := s.appByAppID(appID); a != nil && a.home == s.tenant {
+			return a
+		}
+		return nil
 	}
 	a := s.apps[strings.ToLower(id)]
-	if a == nil || a.deleted {
+	if a == nil || a.deleted || a.home != s.tenant {
 		return nil
 	}
 	return a
 }
 
-func (s *Server) spLookup(id string) *servicePrincipal {
+func (s *view) spLookup(id string) *servicePrincipal {
 	if appID, ok := strings.CutPrefix(id, "appId="); ok {
 		return s.spByAppID(appID)
 	}
@@ -50,7 +53,7 @@ func appView(a *application) *application {
 	return &v
 }
 
-func (s *Server) routeApplications(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeApplications(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
 	deny := func(op graphOp) bool { return !c.allowed(op) }
 	switch len(segs) {
@@ -113,7 +116,7 @@ func joinSegs(segs []pathSeg) string {
 	return strings.Join(parts, "/")
 }
 
-func (s *Server) listApps(r *http.Request, q query) (int, graphBody, *graphError) {
+func (s *view) listApps(r *http.Request, q query) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, e := listMatching(q, inIDOrder(s.apps), []filterProp[*application]{
@@ -122,7 +125,7 @@ func (s *Server) listApps(r *http.Request, q query) (int, graphBody, *graphError
 		prop("id", func(a *application) string { return a.ID }),
 		prop("isDisabled", func(a *application) string { return strconv.FormatBool(a.IsDisabled != nil && *a.IsDisabled) }),
 		multiProp("tags", func(a *application) []string { return a.Tags }),
-	}, func(a *application) bool { return !a.deleted }, func(a *application) any { return appView(a) })
+	}, func(a *application) bool { return !a.deleted && a.home == s.tenant }, func(a *application) any { return appView(a) })
 	if e != nil {
 		return 0, nil, e
 	}
@@ -211,7 +214,7 @@ func (f *appFields) apply(a *application) {
 	}
 }
 
-func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
+func (s *view) createApp(r *http.Request) (int, graphBody, *graphError) {
 	var f appFields
 	if e := readJSON(r, &f); e != nil {
 		return 0, nil, e
@@ -224,7 +227,7 @@ func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
 	}
 	now := time.Now()
 	a := &application{ID: newID(), AppID: newID(), SignInAudience: "AzureADandPersonalMicrosoftAccount",
-		CreatedDateTime: now.UTC().Truncate(time.Second), PublisherDomain: InitialDomain, created: now}
+		CreatedDateTime: now.UTC().Truncate(time.Second), PublisherDomain: s.InitialDomain, created: now, home: s.tenant}
 	f.apply(a)
 	s.mu.Lock()
 	s.apps[a.ID] = a
@@ -234,7 +237,7 @@ func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
 	return 201, entity("applications/$entity", v), nil
 }
 
-func (s *Server) patchApp(r *http.Request, c caller, id string) (int, graphBody, *graphError) {
+func (s *view) patchApp(r *http.Request, c caller, id string) (int, graphBody, *graphError) {
 	var f appFields
 	if e := readJSON(r, &f); e != nil {
 		return 0, nil, e
@@ -259,7 +262,7 @@ func (s *Server) patchApp(r *http.Request, c caller, id string) (int, graphBody,
 
 // deleteApp soft-deletes the application; its service principal (and that
 // SP's grants and assignments) go with it, as in the home tenant.
-func (s *Server) deleteApp(id string) (int, graphBody, *graphError) {
+func (s *view) deleteApp(id string) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.appLookup(id)
@@ -273,7 +276,7 @@ func (s *Server) deleteApp(id string) (int, graphBody, *graphError) {
 	return 204, nil, nil
 }
 
-func (s *Server) removeSP(sp *servicePrincipal) {
+func (s *view) removeSP(sp *servicePrincipal) {
 	delete(s.sps, sp.ID)
 	for id, g := range s.grants {
 		if g.ClientID == sp.ID || g.ResourceID == sp.ID {
@@ -287,7 +290,7 @@ func (s *Server) removeSP(sp *servicePrincipal) {
 	}
 }
 
-func (s *Server) addPassword(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *view) addPassword(r *http.Request, id string) (int, graphBody, *graphError) {
 	var body struct {
 		PasswordCredential *struct {
 			DisplayName   *string    `json:"displayName"`
@@ -337,7 +340,7 @@ func (s *Server) addPassword(r *http.Request, id string) (int, graphBody, *graph
 	return 200, entity("microsoft.graph.passwordCredential", pc), nil
 }
 
-func (s *Server) removePassword(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *view) removePassword(r *http.Request, id string) (int, graphBody, *graphError) {
 	var body struct {
 		KeyID string `json:"keyId"`
 	}

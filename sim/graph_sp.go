@@ -24,7 +24,7 @@ func spView(sp *servicePrincipal) *servicePrincipal {
 	return &v
 }
 
-func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeServicePrincipals(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
 	n := len(segs)
 	if n == 3 && (segs[2].name == "appRoleAssignedTo" || segs[2].name == "appRoleAssignments") || n == 4 && segs[2].name == "appRoleAssignedTo" {
@@ -118,7 +118,7 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 
 // createSP is POST /servicePrincipals {"appId": ...}. A new application is
 // not yet visible here for Delays.AppToServicePrincipal.
-func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
+func (s *view) createSP(r *http.Request) (int, graphBody, *graphError) {
 	var body struct {
 		AppID                     string `json:"appId"`
 		AppRoleAssignmentRequired *bool  `json:"appRoleAssignmentRequired"`
@@ -137,9 +137,11 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	}
 	now := time.Now()
 	name, audience := "", "AzureADMyOrg"
-	var owner = TenantID
-	if a := s.appByAppID(body.AppID); a != nil && now.Sub(a.created) >= s.delays.AppToServicePrincipal {
-		name, audience = a.DisplayName, a.SignInAudience
+	owner := s.ID
+	// Another tenant's app gets a service principal here only when it is
+	// multi-tenant (how a customer consents a vendor's app).
+	if a := s.appByAppID(body.AppID); a != nil && now.Sub(a.created) >= s.delays.AppToServicePrincipal && (a.home == s.tenant || a.SignInAudience != "AzureADMyOrg") {
+		name, audience, owner = a.DisplayName, a.SignInAudience, a.home.ID
 	} else if fp, ok := firstParties[strings.ToLower(body.AppID)]; ok {
 		name, audience, owner = fp.name, "AzureADMultipleOrgs", "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 	} else {
@@ -150,7 +152,7 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	sp := &servicePrincipal{ID: newID(), AppID: strings.ToLower(body.AppID), DisplayName: name, AccountEnabled: true,
 		AppOwnerOrganizationID: owner, ServicePrincipalType: "Application", ServicePrincipalNames: []string{strings.ToLower(body.AppID)},
 		SignInAudience: audience, created: now}
-	if a := s.appByAppID(body.AppID); a != nil {
+	if a := s.appByAppID(body.AppID); a != nil && owner == a.home.ID {
 		sp.AppID = a.AppID
 		sp.ServicePrincipalNames = append([]string{a.AppID}, a.IdentifierURIs...)
 		sp.ReplyURLs = append(append([]string{}, a.Web.RedirectURIs...), a.PublicClient.RedirectURIs...)
@@ -166,7 +168,7 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 
 // routeAssignments serves /servicePrincipals/{id}/appRoleAssignedTo (the
 // resource side) and /appRoleAssignments (the principal side).
-func (s *Server) routeAssignments(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeAssignments(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
 	op := map[string]graphOp{http.MethodGet: opAssignmentList, http.MethodPost: opAssignmentWrite, http.MethodDelete: opAssignmentDelete}[m]
 	if op == 0 && m != http.MethodGet || !c.allowed(op) {
@@ -227,7 +229,7 @@ func (s *Server) routeAssignments(r *http.Request, c caller, q query, segs []pat
 // checkAssignRole applies the directory roles of microsoft.md §5: Microsoft
 // Graph application permissions need Privileged Role Administrator or
 // Global Administrator; other app roles an application administrator role.
-func (s *Server) checkAssignRole(c caller, resource *servicePrincipal, toServicePrincipal bool) *graphError {
+func (s *view) checkAssignRole(c caller, resource *servicePrincipal, toServicePrincipal bool) *graphError {
 	if c.user == nil {
 		return nil
 	}
@@ -243,7 +245,7 @@ func (s *Server) checkAssignRole(c caller, resource *servicePrincipal, toService
 	return nil
 }
 
-func (s *Server) createAssignment(c caller, res *servicePrincipal, principalID, resourceID, roleID string) (int, graphBody, *graphError) {
+func (s *view) createAssignment(c caller, res *servicePrincipal, principalID, resourceID, roleID string) (int, graphBody, *graphError) {
 	if !strings.EqualFold(resourceID, res.ID) {
 		return 0, nil, errBadRequest("Invalid value specified for property 'resourceId' of resource 'AppRoleAssignment'.")
 	}
@@ -280,7 +282,7 @@ func (s *Server) createAssignment(c caller, res *servicePrincipal, principalID, 
 
 // ---- oauth2PermissionGrants ----
 
-func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeGrants(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
 	if m == http.MethodGet && !c.allowed(opGrantRead) {
 		return 0, nil, errDenied()
@@ -354,7 +356,7 @@ func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg)
 	return 0, nil, gerr(405, "Request_BadRequest", "The request is not supported: %s /%s.", m, joinSegs(segs))
 }
 
-func (s *Server) hasRoleLocked(u *user, roles ...string) bool {
+func (s *view) hasRoleLocked(u *user, roles ...string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.hasRole(u, roles...)
@@ -362,7 +364,7 @@ func (s *Server) hasRoleLocked(u *user, roles ...string) bool {
 
 // createGrant validates and stores a delegated permission grant (caller
 // holds s.mu). New service principals are not yet visible here.
-func (s *Server) createGrant(body permissionGrant) (int, graphBody, *graphError) {
+func (s *view) createGrant(body permissionGrant) (int, graphBody, *graphError) {
 	for _, id := range []string{body.ClientID, body.ResourceID} {
 		if id == "" {
 			return 0, nil, errBadRequest("Invalid value specified for property 'clientId' or 'resourceId' of resource 'OAuth2PermissionGrant'.")

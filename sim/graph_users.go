@@ -45,7 +45,7 @@ func errCastNeedsAdvancedQuery(cast string) *graphError {
 // routeUser serves /users, /users/{id|upn}, /users/{id}/licenseDetails and
 // /users/{id}/transitiveMemberOf[/microsoft.graph.directoryRole] (/me maps
 // here), each with its documented permission (graph_perms.go).
-func (s *Server) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	if r.Method != http.MethodGet {
 		return 0, nil, gerr(405, "Request_BadRequest", "The HTTP method '%s' is not allowed for this resource.", r.Method)
 	}

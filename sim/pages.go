@@ -47,6 +47,7 @@ code{background:#f4f4f4;padding:1px 4px}
 type pageUser struct {
 	UPN, Name string
 	Selected  bool
+	Password  string // shown on the page in a demo only (Options.Demo)
 }
 
 type page struct {
@@ -70,17 +71,36 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, p page) {
 
 // signInUsers are the accounts offered on a sign-in page (not the shared
 // mailbox, whose sign-in is blocked).
-func (s *Server) signInUsers(hint string) []pageUser {
+func (s *view) signInUsers(hint string) []pageUser {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.pageUsers(s.users, hint)
+}
+
+func (s *Server) pageUsers(users []*user, hint string) []pageUser {
 	var out []pageUser
-	for _, u := range s.users {
+	for _, u := range users {
 		if u.Blocked {
 			continue
 		}
-		out = append(out, pageUser{UPN: u.UPN, Name: u.DisplayName, Selected: strings.EqualFold(u.UPN, hint)})
+		out = append(out, pageUser{UPN: u.UPN, Name: u.DisplayName, Selected: strings.EqualFold(u.UPN, hint), Password: u.Password})
 	}
 	return out
+}
+
+// signInUsersFor: the users of the segment's tenant, or of every tenant
+// for organizations/common.
+func (s *Server) signInUsersFor(seg, hint string) []pageUser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tenantBySegment(seg); t != nil {
+		return s.pageUsers(t.users, hint)
+	}
+	var all []*user
+	for _, t := range s.tenants {
+		all = append(all, t.users...)
+	}
+	return s.pageUsers(all, hint)
 }
 
 func (s *Server) deviceLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -97,9 +117,14 @@ func (s *Server) deviceLoginPost(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("user_code")
 	s.mu.Lock()
 	dc := s.deviceByUserCode(code)
-	var app, scope string
+	var app, scope, seg string
 	if dc != nil {
-		app, scope = dc.clientName, dc.scope
+		app, scope, seg = dc.clientName, dc.scope, dc.tenantSeg
+	}
+	// The code's tenant (or, for organizations, the signing-in user's).
+	v := s.home()
+	if t := s.tenantBySegment(seg); t != nil {
+		v = s.viewOf(t)
 	}
 	s.mu.Unlock()
 	if dc == nil {
@@ -110,13 +135,14 @@ func (s *Server) deviceLoginPost(w http.ResponseWriter, r *http.Request) {
 	approvePage := func(status int, errText string) {
 		s.renderPage(w, status, page{Title: "Sign in and approve", Error: errText, Form: true, Action: "/devicelogin",
 			Hidden: map[string]string{"user_code": code}, App: app, Scopes: splitScopes(scope),
-			Users: s.signInUsers(r.PostForm.Get("upn")), Verb: "approve", Button: "Approve", Decline: "Decline"})
+			Users: s.signInUsersFor(seg, r.PostForm.Get("upn")), Verb: "approve", Button: "Approve", Decline: "Decline"})
 	}
 	switch r.PostForm.Get("action") {
 	case "approve":
 		s.mu.Lock()
-		u, e := s.checkUserPassword(r.PostForm.Get("upn"), r.PostForm.Get("password"), false, "")
-		needAdmin := e == nil && s.needsAdminApproval(dc.clientAppID, scope, u)
+		uv := v.forUser(seg, r.PostForm.Get("upn"))
+		u, e := uv.checkUserPassword(r.PostForm.Get("upn"), r.PostForm.Get("password"), false, "")
+		needAdmin := e == nil && uv.needsAdminApproval(dc.clientAppID, scope, u)
 		s.mu.Unlock()
 		if e != nil {
 			approvePage(400, "AADSTS"+itoa(e.code)+": "+e.msg)
@@ -142,7 +168,7 @@ func (s *Server) deviceLoginPost(w http.ResponseWriter, r *http.Request) {
 
 // authorize is GET /{tenant}/oauth2/v2.0/authorize: the auth-code flow's
 // browser step. With AutoApprove it redirects at once.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) authorize(w http.ResponseWriter, r *http.Request, tenant string) {
 	q := r.URL.Query()
 	if !s.checkAuthorizeRequest(w, r, tenant, q) {
 		return
@@ -151,9 +177,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 		// Unattended: sign in as the hinted user when the hint names one
 		// who may sign in (the product's own mailbox login), else as the
 		// auto-approve user.
-		who := s.opts.AutoApprove
 		s.mu.Lock()
-		if u := s.userByName(q.Get("login_hint")); u != nil && !u.Blocked {
+		who := s.autoApprover().UPN
+		if u := s.forUser(tenant, q.Get("login_hint")).userByName(q.Get("login_hint")); u != nil && !u.Blocked {
 			who = u.UPN
 		}
 		s.mu.Unlock()
@@ -163,7 +189,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 	s.authorizeForm(w, tenant, q, 200, "")
 }
 
-func (s *Server) authorizeForm(w http.ResponseWriter, tenant string, q url.Values, status int, errText string) {
+func (s *view) authorizeForm(w http.ResponseWriter, tenant string, q url.Values, status int, errText string) {
 	hidden := map[string]string{}
 	for _, k := range []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "login_hint", "nonce", "response_mode"} {
 		if v := q.Get(k); v != "" {
@@ -177,11 +203,11 @@ func (s *Server) authorizeForm(w http.ResponseWriter, tenant string, q url.Value
 	}
 	s.mu.Unlock()
 	s.renderPage(w, status, page{Title: "Sign in", Error: errText, Form: true, Action: "/" + tenant + "/oauth2/v2.0/authorize",
-		Hidden: hidden, App: name, Scopes: splitScopes(q.Get("scope")), Users: s.signInUsers(q.Get("login_hint")),
+		Hidden: hidden, App: name, Scopes: splitScopes(q.Get("scope")), Users: s.signInUsersFor(tenant, q.Get("login_hint")),
 		Verb: "approve", Button: "Sign in", Decline: "Cancel"})
 }
 
-func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) authorizePost(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderPage(w, 400, page{Title: "Sign in", Error: "The form could not be read."})
@@ -197,7 +223,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request, tenant st
 		return
 	}
 	s.mu.Lock()
-	u, e := s.checkUserPassword(q.Get("upn"), q.Get("password"), false, "")
+	u, e := s.forUser(tenant, q.Get("upn")).checkUserPassword(q.Get("upn"), q.Get("password"), false, "")
 	s.mu.Unlock()
 	if e != nil {
 		s.authorizeForm(w, tenant, q, 400, "AADSTS"+itoa(e.code)+": "+e.msg)
@@ -208,7 +234,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request, tenant st
 
 // checkAuthorizeRequest validates client and redirect URI; errors before a
 // trusted redirect URI is known are shown as a page, as Entra does.
-func (s *Server) checkAuthorizeRequest(w http.ResponseWriter, r *http.Request, tenant string, q url.Values) bool {
+func (s *view) checkAuthorizeRequest(w http.ResponseWriter, r *http.Request, tenant string, q url.Values) bool {
 	s.mu.Lock()
 	c, e := s.lookupClient(q.Get("client_id"), tenant, time.Now())
 	s.mu.Unlock()
@@ -247,16 +273,16 @@ func (s *Server) checkAuthorizeRequest(w http.ResponseWriter, r *http.Request, t
 	return true
 }
 
-func (s *Server) parseScopesLocked(scope string) (scopeRequest, *aadError) {
+func (s *view) parseScopesLocked(scope string) (scopeRequest, *aadError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.parseScopes(scope, false)
 }
 
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, tenant string, q url.Values, upn string) {
+func (s *view) issueCode(w http.ResponseWriter, r *http.Request, tenant string, q url.Values, upn string) {
 	s.mu.Lock()
 	s.purgeExpired(time.Now())
-	u := s.userByName(upn)
+	u, _ := s.userAnywhere(upn)
 	code := opaqueID() + opaqueID()
 	method := q.Get("code_challenge_method")
 	if method == "" && q.Get("code_challenge") != "" {

@@ -28,7 +28,7 @@ var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true,
 
 // resourceFor maps an identifier URI or appId to a resource service
 // principal of the tenant (caller holds s.mu).
-func (s *Server) resourceFor(id string) *resolvedResource {
+func (s *view) resourceFor(id string) *resolvedResource {
 	aud := strings.TrimRight(id, "/")
 	switch strings.ToLower(aud) {
 	case "https://graph.microsoft.com", GraphAppID:
@@ -41,7 +41,7 @@ func (s *Server) resourceFor(id string) *resolvedResource {
 
 // parseScopes checks a scope parameter the way Entra does: one resource per
 // request, .default never mixed with named scopes, names that exist.
-func (s *Server) parseScopes(raw string, clientCredentials bool) (scopeRequest, *aadError) {
+func (s *view) parseScopes(raw string, clientCredentials bool) (scopeRequest, *aadError) {
 	req := scopeRequest{raw: raw, asked: map[string]string{}}
 	fields := splitScopes(raw)
 	if len(fields) == 0 {
@@ -61,7 +61,7 @@ func (s *Server) parseScopes(raw string, clientCredentials bool) (scopeRequest, 
 		}
 		res := s.resourceFor(resID)
 		if res == nil || res.sp == nil {
-			return req, errResourceNotFound(resID)
+			return req, errResourceNotFound(resID, s.Name)
 		}
 		if req.res != nil && req.res.sp != res.sp {
 			if clientCredentials {
@@ -131,7 +131,7 @@ var firstParties = map[string]firstParty{
 
 // lookupClient finds the client application as the token endpoint sees it
 // (caller holds s.mu): replication delay applies to new apps.
-func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, *aadError) {
+func (s *view) lookupClient(appID, tenantSeg string, now time.Time) (*client, *aadError) {
 	if appID == "" {
 		return nil, errMissingParam("client_id")
 	}
@@ -139,8 +139,10 @@ func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, 
 		return &client{appID: strings.ToLower(appID), name: fp.name, firstParty: true}, nil
 	}
 	a := s.appByAppID(appID)
-	if a == nil || now.Sub(a.created) < s.delays.AppToToken {
-		return nil, errUnknownClient(appID)
+	// Another tenant's app is known here only when it is multi-tenant
+	// (its service principal, if any, is looked up below).
+	if a == nil || now.Sub(a.created) < s.delays.AppToToken || a.home != s.tenant && a.SignInAudience == "AzureADMyOrg" {
+		return nil, errUnknownClient(appID, s.Name)
 	}
 	if a.SignInAudience == "AzureADMyOrg" && isMultiTenantSegment(tenantSeg) {
 		return nil, errSingleTenant(a.AppID, a.DisplayName)
@@ -183,7 +185,7 @@ func (s *Server) checkSecret(c *client, secret string, now time.Time) *aadError 
 
 // delegatedScopes decides which of the requested delegated permissions the
 // token carries: only what was consented (caller holds s.mu).
-func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.Time) ([]string, *aadError) {
+func (s *view) delegatedScopes(c *client, u *user, req scopeRequest, now time.Time) ([]string, *aadError) {
 	res := req.res
 	if c.firstParty {
 		fp := firstParties[c.appID]
@@ -249,7 +251,7 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 // consentedScopes are the delegated permissions on res that client's
 // grants (tenant-wide or for u) carry at now: consent not yet replicated
 // is not there (caller holds s.mu).
-func (s *Server) consentedScopes(client, res *servicePrincipal, u *user, now time.Time) map[string]bool {
+func (s *view) consentedScopes(client, res *servicePrincipal, u *user, now time.Time) map[string]bool {
 	consented := map[string]bool{}
 	if client == nil {
 		return consented
@@ -284,7 +286,7 @@ func withOIDC(scopes []string, req scopeRequest) []string {
 	return out
 }
 
-func (s *Server) userAssigned(u *user, sp *servicePrincipal) bool {
+func (s *view) userAssigned(u *user, sp *servicePrincipal) bool {
 	for _, a := range s.assigns {
 		if a.ResourceID == sp.ID && strings.EqualFold(a.PrincipalID, u.ID) {
 			return true
@@ -298,7 +300,7 @@ func (s *Server) userAssigned(u *user, sp *servicePrincipal) bool {
 // new assignment replicates (Delays.Consent) it is simply not there: the
 // token comes without that role, or without roles at all, which is what
 // is widely observed, rather than an AADSTS65001 (microsoft.md §15.3).
-func (s *Server) appRoles(c *client, req scopeRequest, now time.Time) ([]string, *aadError) {
+func (s *view) appRoles(c *client, req scopeRequest, now time.Time) ([]string, *aadError) {
 	var roles []string
 	for _, id := range sortedKeys(s.assigns) {
 		a := s.assigns[id]
@@ -313,10 +315,10 @@ func (s *Server) appRoles(c *client, req scopeRequest, now time.Time) ([]string,
 }
 
 // checkUserPassword is ROPC's user check; interactive flows skip MFA.
-func (s *Server) checkUserPassword(name, password string, ropc bool, resource string) (*user, *aadError) {
+func (s *view) checkUserPassword(name, password string, ropc bool, resource string) (*user, *aadError) {
 	u := s.userByName(name)
 	if u == nil {
-		domain := DefaultDomain
+		domain := s.DefaultDomain
 		if i := strings.LastIndex(name, "@"); i >= 0 {
 			domain = name[i+1:]
 		}
@@ -336,13 +338,13 @@ func (s *Server) checkUserPassword(name, password string, ropc bool, resource st
 
 // mayConsentAdminScopes: consenting to delegated permissions that need an
 // admin is a Cloud Application Administrator task (microsoft.md §5).
-func (s *Server) mayConsentAdminScopes(u *user) bool {
+func (s *view) mayConsentAdminScopes(u *user) bool {
 	return s.hasRole(u, RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudAppAdmin, RoleAppAdmin)
 }
 
 // needsAdminApproval reports whether a first-party sign-in asks for admin
 // scopes this user cannot consent to (the page's "Need admin approval").
-func (s *Server) needsAdminApproval(clientAppID, scope string, u *user) bool {
+func (s *view) needsAdminApproval(clientAppID, scope string, u *user) bool {
 	if clientAppID != GraphCLIClientID || s.mayConsentAdminScopes(u) {
 		return false
 	}

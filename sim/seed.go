@@ -105,6 +105,18 @@ func seedUsers() []*user {
 	}
 }
 
+// secondTenantUsers are the second tenant's: its admin and one mailbox.
+func secondTenantUsers() []*user {
+	return []*user{
+		{ID: seedID("tailspin/user/admin"), UPN: "admin@" + SecondTenantInitialDomain, DisplayName: "Taylor Admin", GivenName: "Taylor", Surname: "Admin",
+			Password: "Demo-Tailspin-2026!", RoleIDs: []string{RoleGlobalAdmin}, SKU: "SPE_E3", SKUID: "05e9a617-0261-4cee-bb44-138d3ef5d965",
+			Plans: []servicePlan{planEXOEnterprise, planEXOFoundation}, HasMailbox: true},
+		{ID: seedID("tailspin/user/orders"), UPN: "orders@" + SecondTenantDefaultDomain, DisplayName: "Orders", GivenName: "Orders", Surname: "Desk",
+			Password: "Demo-Orders-2026!", SKU: "EXCHANGESTANDARD", SKUID: "4b9405b0-7788-4568-add1-99614e613b69",
+			Plans: []servicePlan{planEXOStandard}, HasMailbox: true},
+	}
+}
+
 func scope(value, id, kind, what string) permissionScope {
 	return permissionScope{
 		AdminConsentDescription: "Allows the app to " + what + ".", AdminConsentDisplayName: value,
