@@ -120,9 +120,10 @@ func (s *view) routeServicePrincipals(r *http.Request, c caller, q query, segs [
 // not yet visible here for Delays.AppToServicePrincipal.
 func (s *view) createSP(r *http.Request) (int, graphBody, *graphError) {
 	var body struct {
-		AppID                     string `json:"appId"`
-		AppRoleAssignmentRequired *bool  `json:"appRoleAssignmentRequired"`
-		Tags                      []string
+		AppID                     string   `json:"appId"`
+		AppRoleAssignmentRequired *bool    `json:"appRoleAssignmentRequired"`
+		Tags                      []string `json:"tags"`
+		Notes                     *string  `json:"notes"`
 	}
 	if e := readJSON(r, &body); e != nil {
 		return 0, nil, e
@@ -160,7 +161,7 @@ func (s *view) createSP(r *http.Request) (int, graphBody, *graphError) {
 	if body.AppRoleAssignmentRequired != nil {
 		sp.AppRoleAssignmentRequired = *body.AppRoleAssignmentRequired
 	}
-	sp.Tags = body.Tags
+	sp.Tags, sp.Notes = body.Tags, body.Notes
 	s.sps[sp.ID] = sp
 	s.logf("sim: service principal %s created for appId %s", sp.ID, sp.AppID)
 	return 201, entity("servicePrincipals/$entity", spView(sp)), nil
