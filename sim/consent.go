@@ -57,10 +57,13 @@ func (s *view) consentForm(w http.ResponseWriter, tenant string, q url.Values, a
 		}
 	}
 	s.mu.Lock()
-	perms := s.requestedPermissionNames(app)
+	var perms []scopeItem
+	for _, n := range s.requestedPermissionNames(app) {
+		perms = append(perms, scopeItem{Name: n})
+	}
 	s.mu.Unlock()
 	s.renderPage(w, status, page{Title: "Permissions requested - accept for your organization", Error: errText, Form: true,
-		Action: "/" + tenant + "/adminconsent", Hidden: hidden, App: app.DisplayName, Scopes: perms,
+		Action: "/" + tenant + "/adminconsent", Tenant: s.Name, Hidden: hidden, App: app.DisplayName, Scopes: perms,
 		Users: s.signInUsers(""), Verb: "approve", Button: "Accept", Decline: "Cancel"})
 }
 

@@ -34,6 +34,9 @@ type Options struct {
 	Latency     time.Duration                    // added to every HTTP request (benchmarks)
 	Logf        func(format string, args ...any) // nil = silent; never logs secrets or tokens
 	CACertFile  string                           // where the CA PEM is written; "" = a file in a temp dir
+	// Demo marks a sim started for the demo: the sign-in pages list the
+	// seeded accounts with their passwords (never otherwise).
+	Demo bool
 }
 
 // Delays are replication delays: for this long after an object is made,
