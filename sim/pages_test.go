@@ -76,8 +76,8 @@ func TestDemoPagesListAccounts(t *testing.T) {
 
 // TestPagesFitAPhone renders the demo's approve page (the longest page,
 // with the scope list and the account table) in headless Chromium in a
-// 360 px wide frame and asserts nothing runs off it. Skipped without
-// Chromium.
+// 360 px wide frame and asserts nothing runs off it (it fails without
+// Chromium, except with -short).
 func TestPagesFitAPhone(t *testing.T) {
 	var browser string
 	for _, b := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -87,7 +87,10 @@ func TestPagesFitAPhone(t *testing.T) {
 		}
 	}
 	if browser == "" {
-		t.Skip("no Chromium on PATH")
+		if testing.Short() {
+			t.Skip("-short: no Chromium on PATH")
+		}
+		t.Fatal("this test renders the page in headless Chromium: install chromium (or run with -short)")
 	}
 	s := startSim(t, Options{Demo: true})
 	_, approve := devicePages(t, s)
