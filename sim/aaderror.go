@@ -65,8 +65,8 @@ func errUnknownTenant(t string) *aadError {
 	return aad(400, "invalid_request", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", t)
 }
 
-func errUnknownClient(appID string) *aadError {
-	return aad(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", appID, TenantName)
+func errUnknownClient(appID, tenantName string) *aadError {
+	return aad(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", appID, tenantName)
 }
 
 func errSecretRequired() *aadError {
@@ -121,32 +121,49 @@ func errCommonNotSupported() *aadError {
 	return aad(400, "invalid_request", 9001023, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.")
 }
 
-func errSingleTenant(appID string) *aadError {
-	return aad(400, "invalid_request", 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", appID, appID)
+// errSingleTenant is 50194 as Entra words it: the app id, then its name in
+// parentheses.
+func errSingleTenant(appID, name string) *aadError {
+	return aad(400, "invalid_request", 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", appID, name)
+}
+
+// errAppDisabled is 7000112 (UnauthorizedClientApplicationDisabled, "The
+// application is disabled.", ED reference-error-codes). Entra words it
+// "Application '<appId>'(<name>) is disabled." in field reports; the same
+// answer is given for a deactivated app (isDisabled), whose own code and
+// wording Microsoft has not published (UNVERIFIED).
+func errAppDisabled(appID, name string) *aadError {
+	return aad(400, "unauthorized_client", 7000112, "Application '%s'(%s) is disabled.", appID, name)
 }
 
 func errMissingParam(name string) *aadError {
 	return aad(400, "invalid_request", 900144, "The request body must contain the following parameter: '%s'.", name)
 }
 
+// errInvalidScope is 70011 in the words of Microsoft's own sample
+// response (ED v2-oauth2-auth-code-flow / client-creds "Error response").
 func errInvalidScope(scope string) *aadError {
-	return aad(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", scope)
+	return aad(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", scope)
 }
 
+// errMultiResource: two resources in one v2.0 scope is AADSTS28000,
+// "Provided value for the input parameter scope is not valid because it
+// contains more than one resource. Scope <scopes> is not valid." (field
+// reports quoting Entra; microsoft.md §15.3).
 func errMultiResource(scope string) *aadError {
-	return aad(400, "invalid_scope", 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", scope)
+	return aad(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", scope)
 }
 
 func errFirstPartyNotPreauthorized(client, resource string) *aadError {
 	return aad(400, "invalid_grant", 65002, "Consent between first party application '%s' and first party resource '%s' must be configured via preauthorization - applications owned and operated by Microsoft must get approval from the API owner before requesting tokens for that API.", client, resource)
 }
 
-func errResourceNotFound(res string) *aadError {
-	return aad(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", res, TenantName)
+func errResourceNotFound(res, tenantName string) *aadError {
+	return aad(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", res, tenantName)
 }
 
-func errMissingClientSP(appID string) *aadError {
-	return aad(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s.", appID, TenantID)
+func errMissingClientSP(appID, tenantID string) *aadError {
+	return aad(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s.", appID, tenantID)
 }
 
 func errMalformed(what string) *aadError {

@@ -10,22 +10,30 @@ import (
 	"github.com/mailoauth/mailoauth/sim/exchange"
 )
 
-// backend is the tenant as Exchange's front ends see it (exchange.Backend).
-// Every method takes the tenant lock, so the front ends may call it from any
-// goroutine.
+// backend is the tenants as Exchange's front ends see them
+// (exchange.Backend): a mailbox belongs to the tenant whose directory holds
+// it. Every method takes the server lock, so the front ends may call it
+// from any goroutine.
 type backend struct{ s *Server }
 
 var _ exchange.Backend = backend{}
 
-// Backend returns the exchange.Backend of this tenant.
+// Backend returns the exchange.Backend of the simulator's tenants.
 func (s *Server) Backend() exchange.Backend { return backend{s} }
 
-func (b backend) TenantID() string { return TenantID }
+func (b backend) KnownTenant(tid string) bool {
+	for _, t := range b.s.tenants {
+		if strings.EqualFold(t.ID, tid) {
+			return true
+		}
+	}
+	return false
+}
 
 // mailboxUser finds the owner of a mailbox by SMTP address (any proxy
 // address), UPN or user object id (caller holds s.mu). Users without a
 // mailbox are found too, so the front ends can say "no mailbox".
-func (s *Server) mailboxUser(address string) *user {
+func (s *view) mailboxUser(address string) *user {
 	address = strings.TrimSpace(address)
 	for _, u := range s.users {
 		if strings.EqualFold(u.UPN, address) || strings.EqualFold(u.Mail, address) || strings.EqualFold(u.ID, address) {
@@ -45,69 +53,86 @@ func (s *Server) mailboxUser(address string) *user {
 	return nil
 }
 
+// owner finds a mailbox's owner in whichever tenant holds it (caller holds
+// s.mu).
+func (s *Server) owner(address string) (*view, *user) {
+	for _, t := range s.tenants {
+		v := s.viewOf(t)
+		if u := v.mailboxUser(address); u != nil {
+			return v, u
+		}
+	}
+	return nil, nil
+}
+
 func (b backend) Mailbox(address string) (exchange.Mailbox, bool) {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.mailboxUser(address)
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	v, u := b.s.owner(address)
 	if u == nil {
 		return exchange.Mailbox{}, false
 	}
-	m := exchange.Mailbox{Address: mailOf(u), UPN: u.UPN, UserID: u.ID, DisplayName: u.DisplayName, Shared: u.Shared, Enabled: u.HasMailbox}
-	if c := s.exo.cas[u.ID]; c != nil {
+	m := exchange.Mailbox{Address: mailOf(u), UPN: u.UPN, UserID: u.ID, DisplayName: u.DisplayName, Shared: u.Shared, Enabled: u.HasMailbox,
+		TenantID: v.ID, OrgSMTPAuthDisabled: v.exo.smtpAuthDisabled}
+	if c := v.exo.cas[u.ID]; c != nil {
 		m.IMAPEnabled, m.POPEnabled, m.EWSEnabled, m.SMTPAuth = c.IMAP, c.POP, c.EWS, c.SMTPAuth
 	}
 	return m, true
 }
 
 // AppAccess: Registered only when New-ServicePrincipal named the app's
-// enterprise application (service principal) object id; FullAccess and
-// SendAs only once replicated (Delays.MailboxPermission); RBAC lists what
-// in-scope RBAC for Applications assignments of that registration grant.
+// enterprise application (service principal) object id in the mailbox's
+// tenant; FullAccess and SendAs only once replicated
+// (Delays.MailboxPermission); RBAC lists what in-scope RBAC for
+// Applications assignments of that registration grant.
 func (b backend) AppAccess(appID, mailbox string) exchange.AppAccess {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
 	var acc exchange.AppAccess
-	r := s.validSP(appID)
+	v, u := b.s.owner(mailbox)
+	if u == nil {
+		return acc
+	}
+	r := v.validSP(appID)
 	if r == nil {
 		return acc
 	}
 	acc.Registered = true
-	u := s.mailboxUser(mailbox)
-	if u == nil || !u.HasMailbox {
+	if !u.HasMailbox {
 		return acc
 	}
-	acc.FullAccess, acc.SendAs = s.rights(u, trusteeSP, r.ObjectID, time.Now())
-	acc.RBAC = s.rbacPermissions(r, u)
+	acc.FullAccess, acc.SendAs = v.rights(u, trusteeSP, r.ObjectID, time.Now())
+	acc.RBAC = v.rbacPermissions(r, u)
 	return acc
 }
 
-// UserAccess is a user's FullAccess/SendAs on another mailbox.
+// UserAccess is a user's FullAccess/SendAs on another mailbox of the same
+// tenant.
 func (b backend) UserAccess(upn, mailbox string) (fullAccess, sendAs bool) {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	who, u := s.userByName(upn), s.mailboxUser(mailbox)
-	if who == nil || u == nil || !u.HasMailbox {
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	v, u := b.s.owner(mailbox)
+	if u == nil || !u.HasMailbox {
 		return false, false
 	}
-	return s.rights(u, trusteeUser, who.ID, time.Now())
+	who := v.userByName(upn)
+	if who == nil {
+		return false, false
+	}
+	return v.rights(u, trusteeUser, who.ID, time.Now())
 }
 
-func (b backend) TenantSMTPAuthDisabled() bool {
+// EWSAllowed applies Set-OrganizationConfig -EwsEnabled/-EwsAllowedAppIDs
+// of the tenant: $null = no effect, $false = all blocked, $true + list =
+// only the list (OPS Set-OrganizationConfig.md -EwsAllowedAppIDs).
+func (b backend) EWSAllowed(tenantID, appID string) bool {
 	b.s.mu.Lock()
 	defer b.s.mu.Unlock()
-	return b.s.exo.smtpAuthDisabled
-}
-
-// EWSAllowed applies Set-OrganizationConfig -EwsEnabled/-EwsAllowedAppIDs:
-// $null = no effect, $false = all blocked, $true + list = only the list
-// (OPS Set-OrganizationConfig.md -EwsAllowedAppIDs).
-func (b backend) EWSAllowed(appID string) bool {
-	o := b.s.exo
-	b.s.mu.Lock()
-	defer b.s.mu.Unlock()
+	t := b.s.tenantBySegment(tenantID)
+	if t == nil {
+		return false
+	}
+	o := t.exo
 	if o.ewsEnabled == nil {
 		return true
 	}
@@ -121,14 +146,13 @@ func (b backend) EWSAllowed(appID string) bool {
 }
 
 func (b backend) Messages(mailbox string) []exchange.Message {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.mailboxUser(mailbox)
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	v, u := b.s.owner(mailbox)
 	if u == nil {
 		return nil
 	}
-	msgs := s.exo.mail[u.ID]
+	msgs := v.exo.mail[u.ID]
 	out := make([]exchange.Message, len(msgs))
 	for i, m := range msgs {
 		m.To = append([]string(nil), m.To...)
@@ -137,6 +161,8 @@ func (b backend) Messages(mailbox string) []exchange.Message {
 	return out
 }
 
+// Deliver stores a message in every recipient mailbox of any of the
+// simulator's tenants.
 func (b backend) Deliver(from string, to []string, raw []byte) error {
 	s := b.s
 	s.mu.Lock()
@@ -148,13 +174,13 @@ func (b backend) Deliver(from string, to []string, raw []byte) error {
 	now := time.Now().UTC()
 	delivered := 0
 	for _, rcpt := range to {
-		u := s.mailboxUser(rcpt)
+		v, u := s.owner(rcpt)
 		if u == nil || !u.HasMailbox {
-			continue // leaves the tenant
+			continue // leaves the tenants
 		}
-		s.exo.mailSeq++
-		s.exo.mail[u.ID] = append(s.exo.mail[u.ID], exchange.Message{
-			ID: fmt.Sprintf("msg-%d-%d", now.Unix(), s.exo.mailSeq), Received: now, From: from,
+		v.exo.mailSeq++
+		v.exo.mail[u.ID] = append(v.exo.mail[u.ID], exchange.Message{
+			ID: fmt.Sprintf("msg-%d-%d", now.Unix(), v.exo.mailSeq), Received: now, From: from,
 			To: append([]string(nil), to...), Subject: subject, Raw: append([]byte(nil), raw...),
 		})
 		delivered++
@@ -164,14 +190,13 @@ func (b backend) Deliver(from string, to []string, raw []byte) error {
 }
 
 func (b backend) MarkRead(mailbox, id string, read bool) {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.mailboxUser(mailbox)
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	v, u := b.s.owner(mailbox)
 	if u == nil {
 		return
 	}
-	msgs := s.exo.mail[u.ID]
+	msgs := v.exo.mail[u.ID]
 	for i := range msgs {
 		if msgs[i].ID == id {
 			msgs[i].Read = read
@@ -181,7 +206,7 @@ func (b backend) MarkRead(mailbox, id string, read bool) {
 
 // ---- Exchange admin knobs (real life: Exchange Online PowerShell) ----
 
-func (s *Server) cas1(mailbox string) (*casSettings, error) {
+func (s *view) cas1(mailbox string) (*casSettings, error) {
 	u := s.mailboxUser(mailbox)
 	if u == nil {
 		return nil, fmt.Errorf("sim: the operation couldn't be performed because object '%s' couldn't be found", mailbox)
@@ -193,11 +218,20 @@ func (s *Server) cas1(mailbox string) (*casSettings, error) {
 	return c, nil
 }
 
+// casOf is cas1 in the mailbox's own tenant (caller holds s.mu).
+func (s *Server) casOf(mailbox string) (*casSettings, error) {
+	v, _ := s.owner(mailbox)
+	if v == nil {
+		v = s.home()
+	}
+	return v.cas1(mailbox)
+}
+
 // SetIMAPEnabled is Set-CASMailbox -ImapEnabled.
 func (s *Server) SetIMAPEnabled(mailbox string, on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.cas1(mailbox)
+	c, err := s.casOf(mailbox)
 	if err == nil {
 		c.IMAP = on
 	}
@@ -208,7 +242,7 @@ func (s *Server) SetIMAPEnabled(mailbox string, on bool) error {
 func (s *Server) SetPOPEnabled(mailbox string, on bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.cas1(mailbox)
+	c, err := s.casOf(mailbox)
 	if err == nil {
 		c.POP = on
 	}
@@ -219,16 +253,17 @@ func (s *Server) SetPOPEnabled(mailbox string, on bool) error {
 func (s *Server) SetSMTPAuth(mailbox string, v exchange.SMTPAuth) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.cas1(mailbox)
+	c, err := s.casOf(mailbox)
 	if err == nil {
 		c.SMTPAuth = v
 	}
 	return err
 }
 
-// SetTenantSMTPAuthDisabled is Set-TransportConfig -SmtpClientAuthenticationDisabled.
+// SetTenantSMTPAuthDisabled is Set-TransportConfig -SmtpClientAuthenticationDisabled
+// in the seed tenant.
 func (s *Server) SetTenantSMTPAuthDisabled(disabled bool) {
 	s.mu.Lock()
-	s.exo.smtpAuthDisabled = disabled
+	s.tenants[0].exo.smtpAuthDisabled = disabled
 	s.mu.Unlock()
 }

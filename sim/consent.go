@@ -10,20 +10,23 @@ import (
 // Admin consent (/{tenant}/adminconsent): an administrator signs in and
 // grants everything in the app's requiredResourceAccess to the whole tenant.
 
-func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) adminConsent(w http.ResponseWriter, r *http.Request, tenant string) {
 	q := r.URL.Query()
 	app, ok := s.consentApp(w, q, tenant)
 	if !ok {
 		return
 	}
 	if s.opts.AutoApprove != "" {
-		s.finishConsent(w, r, q, s.opts.AutoApprove)
+		s.mu.Lock()
+		who := s.autoApprover().UPN
+		s.mu.Unlock()
+		s.finishConsent(w, r, q, who)
 		return
 	}
 	s.consentForm(w, tenant, q, app, 200, "")
 }
 
-func (s *Server) consentApp(w http.ResponseWriter, q url.Values, tenant string) (*application, bool) {
+func (s *view) consentApp(w http.ResponseWriter, q url.Values, tenant string) (*application, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, e := s.lookupClient(q.Get("client_id"), tenant, time.Now())
@@ -40,13 +43,13 @@ func (s *Server) consentApp(w http.ResponseWriter, q url.Values, tenant string) 
 	return c.app, true
 }
 
-func (s *Server) renderPageLocked(w http.ResponseWriter, status int, p page) {
+func (s *view) renderPageLocked(w http.ResponseWriter, status int, p page) {
 	s.mu.Unlock()
 	defer s.mu.Lock()
 	s.renderPage(w, status, p)
 }
 
-func (s *Server) consentForm(w http.ResponseWriter, tenant string, q url.Values, app *application, status int, errText string) {
+func (s *view) consentForm(w http.ResponseWriter, tenant string, q url.Values, app *application, status int, errText string) {
 	hidden := map[string]string{}
 	for _, k := range []string{"client_id", "redirect_uri", "state", "scope"} {
 		if v := q.Get(k); v != "" {
@@ -54,15 +57,18 @@ func (s *Server) consentForm(w http.ResponseWriter, tenant string, q url.Values,
 		}
 	}
 	s.mu.Lock()
-	perms := s.requestedPermissionNames(app)
+	var perms []scopeItem
+	for _, n := range s.requestedPermissionNames(app) {
+		perms = append(perms, scopeItem{Name: n})
+	}
 	s.mu.Unlock()
 	s.renderPage(w, status, page{Title: "Permissions requested - accept for your organization", Error: errText, Form: true,
-		Action: "/" + tenant + "/adminconsent", Hidden: hidden, App: app.DisplayName, Scopes: perms,
+		Action: "/" + tenant + "/adminconsent", Tenant: s.Name, Hidden: hidden, App: app.DisplayName, Scopes: perms,
 		Users: s.signInUsers(""), Verb: "approve", Button: "Accept", Decline: "Cancel"})
 }
 
 // requestedPermissionNames lists requiredResourceAccess as "Resource: value (type)".
-func (s *Server) requestedPermissionNames(app *application) []string {
+func (s *view) requestedPermissionNames(app *application) []string {
 	var out []string
 	for _, rra := range app.RequiredResourceAccess {
 		res := s.spByAppID(rra.ResourceAppID)
@@ -86,7 +92,7 @@ func (s *Server) requestedPermissionNames(app *application) []string {
 	return out
 }
 
-func (s *Server) adminConsentPost(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) adminConsentPost(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.renderPage(w, 400, page{Title: "Admin consent", Error: "The form could not be read."})
@@ -112,7 +118,7 @@ func (s *Server) adminConsentPost(w http.ResponseWriter, r *http.Request, tenant
 }
 
 // finishConsent grants the app's required permissions as upn.
-func (s *Server) finishConsent(w http.ResponseWriter, r *http.Request, q url.Values, upn string) {
+func (s *view) finishConsent(w http.ResponseWriter, r *http.Request, q url.Values, upn string) {
 	s.mu.Lock()
 	err := s.grantRequired(q.Get("client_id"), upn)
 	s.mu.Unlock()
@@ -120,10 +126,10 @@ func (s *Server) finishConsent(w http.ResponseWriter, r *http.Request, q url.Val
 		s.consentResult(w, r, q, url.Values{"error": {"permission_denied"}, "error_description": {err.Error()}})
 		return
 	}
-	s.consentResult(w, r, q, url.Values{"tenant": {TenantID}, "admin_consent": {"True"}})
+	s.consentResult(w, r, q, url.Values{"tenant": {s.ID}, "admin_consent": {"True"}})
 }
 
-func (s *Server) consentResult(w http.ResponseWriter, r *http.Request, q url.Values, v url.Values) {
+func (s *view) consentResult(w http.ResponseWriter, r *http.Request, q url.Values, v url.Values) {
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
 	}
@@ -145,7 +151,7 @@ func (e consentError) Error() string { return e.msg }
 // grantRequired makes the app's service principal if needed, one
 // AllPrincipals grant per resource for its delegated permissions, and app
 // role assignments for its application permissions (caller holds s.mu).
-func (s *Server) grantRequired(appID, upn string) error {
+func (s *view) grantRequired(appID, upn string) error {
 	u := s.userByName(upn)
 	a := s.appByAppID(appID)
 	if u == nil || a == nil {
@@ -168,7 +174,7 @@ func (s *Server) grantRequired(appID, upn string) error {
 	now := time.Now()
 	sp := s.spByAppID(a.AppID)
 	if sp == nil {
-		sp = &servicePrincipal{ID: newID(), AppID: a.AppID, DisplayName: a.DisplayName, AccountEnabled: true, AppOwnerOrganizationID: TenantID,
+		sp = &servicePrincipal{ID: newID(), AppID: a.AppID, DisplayName: a.DisplayName, AccountEnabled: true, AppOwnerOrganizationID: a.home.ID,
 			ServicePrincipalType: "Application", ServicePrincipalNames: []string{a.AppID}, SignInAudience: a.SignInAudience, created: now}
 		s.sps[sp.ID] = sp
 	}
@@ -220,7 +226,7 @@ func (s *Server) grantRequired(appID, upn string) error {
 	return nil
 }
 
-func (s *Server) hasAssignment(principal, resource, role string) bool {
+func (s *view) hasAssignment(principal, resource, role string) bool {
 	for _, a := range s.assigns {
 		if a.PrincipalID == principal && a.ResourceID == resource && strings.EqualFold(a.AppRoleID, role) {
 			return true

@@ -33,6 +33,7 @@ type user struct {
 	// SecondaryAddresses are extra SMTP proxy addresses (smtp:...).
 	Alias              string
 	SecondaryAddresses []string
+	home               *tenant // the tenant whose directory holds the user
 }
 
 type servicePlan struct {
@@ -83,10 +84,12 @@ type application struct {
 	IdentifierURIs         []string                 `json:"identifierUris"`
 	Notes                  *string                  `json:"notes"`
 	Tags                   []string                 `json:"tags"`
+	IsDisabled             *bool                    `json:"isDisabled"`
 	CreatedDateTime        time.Time                `json:"createdDateTime"`
 	PublisherDomain        string                   `json:"publisherDomain"`
 	deleted                bool
 	created                time.Time
+	home                   *tenant // the tenant the app is registered in
 }
 
 type webSettings struct {

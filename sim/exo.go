@@ -137,12 +137,15 @@ func newExoOrg() *exoOrg {
 // helpdesk@, IMAP/POP/EWS on every mailbox, and the EWS allow-list of an
 // organization that met the 2026-10 deadline (EwsEnabled $true with the
 // line-of-business app Contoso uses, so only listed apps may use EWS).
-func (s *Server) seedExchange() {
+func (s *view) seedExchange() {
 	o := s.exo
 	for _, u := range s.users {
 		if u.HasMailbox {
 			o.cas[u.ID] = &casSettings{IMAP: true, POP: true, EWS: true}
 		}
+	}
+	if s.ID != TenantID {
+		return // the second tenant: EWS not configured, SMTP AUTH off
 	}
 	if u := s.userByName("helpdesk@" + DefaultDomain); u != nil {
 		o.cas[u.ID].SMTPAuth = exchange.SMTPAuthEnabled
@@ -163,7 +166,7 @@ func (s *Server) seedExchange() {
 // address (primary or secondary), the UPN, the alias, the display name or
 // the owner's directory object id (ExternalDirectoryObjectId). Users
 // without a mailbox are not recipients.
-func (s *Server) recipient(identity string) *user {
+func (s *view) recipient(identity string) *user {
 	id := strings.TrimSpace(identity)
 	if id == "" {
 		return nil
@@ -212,7 +215,7 @@ func (o *exoOrg) spByIdentity(id string) *exoSP {
 // validSP is the registration a client-credentials token of appID maps to:
 // the one whose ObjectId is the enterprise application's object id in
 // Entra (caller holds s.mu).
-func (s *Server) validSP(appID string) *exoSP {
+func (s *view) validSP(appID string) *exoSP {
 	sp := s.spByAppID(appID)
 	if sp == nil {
 		return nil
@@ -227,12 +230,12 @@ func (s *Server) validSP(appID string) *exoSP {
 
 // effective reports whether a permission has replicated to the mailbox
 // servers at now.
-func (s *Server) effective(p *mbxPerm, now time.Time) bool {
+func (s *view) effective(p *mbxPerm, now time.Time) bool {
 	return now.Sub(p.added) >= s.delays.MailboxPermission
 }
 
 // rights are the effective FullAccess/SendAs a trustee holds on a mailbox.
-func (s *Server) rights(mailbox *user, kind principalKind, trustee string, now time.Time) (full, sendAs bool) {
+func (s *view) rights(mailbox *user, kind principalKind, trustee string, now time.Time) (full, sendAs bool) {
 	for _, p := range s.exo.perms {
 		if p.mailbox != mailbox.ID || p.trusteeKind != kind || !strings.EqualFold(p.trustee, trustee) || !s.effective(p, now) {
 			continue
@@ -249,7 +252,7 @@ func (s *Server) rights(mailbox *user, kind principalKind, trustee string, now t
 
 // rbacPermissions are the permissions the RBAC for Applications assignments
 // of a registration grant on one mailbox (scope filter applied).
-func (s *Server) rbacPermissions(r *exoSP, mailbox *user) []string {
+func (s *view) rbacPermissions(r *exoSP, mailbox *user) []string {
 	var out []string
 	for _, a := range s.exo.roles {
 		if !strings.EqualFold(a.AppSP, r.ObjectID) || !s.inScope(a.Scope, mailbox) {
@@ -265,7 +268,7 @@ func (s *Server) rbacPermissions(r *exoSP, mailbox *user) []string {
 	return out
 }
 
-func (s *Server) scopeByName(name string) *mgmtScope {
+func (s *view) scopeByName(name string) *mgmtScope {
 	for _, sc := range s.exo.scopes {
 		if strings.EqualFold(sc.Name, name) || strings.EqualFold(sc.ID, name) {
 			return sc
@@ -275,7 +278,7 @@ func (s *Server) scopeByName(name string) *mgmtScope {
 }
 
 // inScope: "" is the organization; else the scope's filter decides.
-func (s *Server) inScope(scope string, mailbox *user) bool {
+func (s *view) inScope(scope string, mailbox *user) bool {
 	if scope == "" {
 		return true
 	}
@@ -286,7 +289,7 @@ func (s *Server) inScope(scope string, mailbox *user) bool {
 // isOrgManagement: Global Administrators and Exchange Administrators are
 // Organization Management members through their directory roles; others
 // only when added by name.
-func (s *Server) isOrgManagement(u *user) bool {
+func (s *view) isOrgManagement(u *user) bool {
 	if s.hasRole(u, RoleGlobalAdmin, RoleExchangeAdmin) {
 		return true
 	}
@@ -316,9 +319,10 @@ func (u *user) proxyAddresses() []string {
 	primary := mailOf(u)
 	out := []string{"SMTP:" + primary}
 	extra := append([]string{}, u.SecondaryAddresses...)
-	onms := u.alias() + "@" + InitialDomain
-	if !strings.EqualFold(onms, primary) {
-		extra = append(extra, onms)
+	if u.home != nil {
+		if onms := u.alias() + "@" + u.home.InitialDomain; !strings.EqualFold(onms, primary) {
+			extra = append(extra, onms)
+		}
 	}
 	for _, a := range extra {
 		if !strings.EqualFold(a, primary) {

@@ -21,7 +21,7 @@ import (
 // invocation is one cmdlet call being run (s.mu held for its whole run, so a
 // cmdlet is atomic as Exchange's are to a caller).
 type invocation struct {
-	s    *Server
+	s    *view
 	args bound
 	now  time.Time
 	warn []string
@@ -116,7 +116,7 @@ func errUnknownCmdlet(name string) *exoError {
 }
 
 // invoke runs one cmdlet on the tenant's Exchange organization.
-func (s *Server) invoke(name string, raw rawArgs, now time.Time) ([]exoObject, []string, *exoError) {
+func (s *view) invoke(name string, raw rawArgs, now time.Time) ([]exoObject, []string, *exoError) {
 	def, ok := cmdlets[strings.ToLower(strings.TrimSpace(name))]
 	if !ok {
 		return nil, nil, errUnknownCmdlet(name)
@@ -145,7 +145,7 @@ func cmdRecorded(*invocation) ([]exoObject, *exoError) { return nil, nil }
 func spObject(r *exoSP) exoObject {
 	return exoObject{
 		{"DisplayName", r.DisplayName}, {"ServiceId", r.ObjectID}, {"ObjectId", r.ObjectID}, {"AppId", r.AppID},
-		{"Organization", InitialDomain}, {"Identity", r.ObjectID}, {"Name", r.ObjectID},
+		{"Identity", r.ObjectID}, {"Name", r.ObjectID},
 	}
 }
 
@@ -188,7 +188,7 @@ func cmdNewServicePrincipal(inv *invocation) ([]exoObject, *exoError) {
 	o := inv.s.exo
 	for _, r := range o.sps {
 		if r.AppID == appID || r.ObjectID == objectID {
-			return nil, errSPExists(appID, objectID)
+			return nil, inv.errObjectExists(objectID)
 		}
 	}
 	name := a.str("DisplayName")
@@ -361,8 +361,8 @@ func cmdGetOrganizationConfig(inv *invocation) ([]exoObject, *exoError) {
 		allowed = strings.Join(o.ewsAllowedAppIDs, ",")
 	}
 	return []exoObject{{
-		{"Name", InitialDomain}, {"DisplayName", TenantName}, {"EwsEnabled", ews}, {"EwsApplicationAccessPolicy", nil},
-		{"EwsAllowedAppIDs", allowed}, {"Identity", InitialDomain},
+		{"Name", inv.s.InitialDomain}, {"DisplayName", inv.s.Name}, {"EwsEnabled", ews}, {"EwsApplicationAccessPolicy", nil},
+		{"EwsAllowedAppIDs", allowed}, {"Identity", inv.s.InitialDomain},
 	}}, nil
 }
 
@@ -403,7 +403,7 @@ func cmdSetOrganizationConfig(inv *invocation) ([]exoObject, *exoError) {
 		o.ewsAllowedAppIDs = ids
 	}
 	if !changed {
-		inv.noChange(InitialDomain)
+		inv.noChange(inv.s.InitialDomain)
 	}
 	return nil, nil
 }
@@ -641,7 +641,7 @@ func cmdNewManagementScope(inv *invocation) ([]exoObject, *exoError) {
 		return nil, errNotModelled("-Exclusive and -RecipientRoot")
 	}
 	if inv.s.scopeByName(name) != nil {
-		return nil, errObjectExists(name)
+		return nil, inv.errObjectExists(name)
 	}
 	expr, e := parseOPATH(a.str("RecipientRestrictionFilter"))
 	if e != nil {
@@ -748,7 +748,7 @@ func cmdNewManagementRoleAssignment(inv *invocation) ([]exoObject, *exoError) {
 		name = string([]rune(name)[:64])
 	}
 	if inv.roleAssignment(name) != nil {
-		return nil, errObjectExists(name)
+		return nil, inv.errObjectExists(name)
 	}
 	for _, x := range inv.s.exo.roles {
 		if x.AppSP == r.ObjectID && x.Role == role && strings.EqualFold(x.Scope, scope) {
@@ -896,16 +896,12 @@ func cmdRemoveRoleGroupMember(inv *invocation) ([]exoObject, *exoError) {
 // errObjectExists is the duplicate error of New-* cmdlets: "The object
 // '<DN>' already exists." (docs/exchange-admin-api.md §4; the text for the
 // cmdlets used here is UNVERIFIED, so the documented form is used).
-func errObjectExists(name string) *exoError {
-	return exoErr("ADObjectAlreadyExistsException", "The object '%s' already exists.", exoDN(name))
-}
-
-func errSPExists(appID, objectID string) *exoError {
-	return errObjectExists(objectID)
+func (inv *invocation) errObjectExists(name string) *exoError {
+	return exoErr("ADObjectAlreadyExistsException", "The object '%s' already exists.", inv.exoDN(name))
 }
 
 // exoDN is a directory name shaped like Exchange Online's for an object
 // of the organization.
-func exoDN(name string) string {
-	return "CN=" + name + ",OU=" + InitialDomain + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM"
+func (inv *invocation) exoDN(name string) string {
+	return "CN=" + name + ",OU=" + inv.s.InitialDomain + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM"
 }

@@ -109,7 +109,16 @@ func (s *Server) exoAdminHandler(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	u, ok := s.exoAdminCaller(w, r, tenantSeg)
+	// {tenant} is the tenant GUID or its initial onmicrosoft.com domain
+	// (docs/exchange-admin-api.md §1).
+	t := s.tenantBySegment(tenantSeg)
+	if t == nil || !strings.EqualFold(tenantSeg, t.ID) && !strings.EqualFold(tenantSeg, t.InitialDomain) {
+		s.logf("sim: exchange admin API: unknown tenant segment %q", tenantSeg)
+		exoForbidden(w)
+		return
+	}
+	v := s.viewOf(t)
+	u, ok := v.exoAdminCaller(w, r, tenantSeg)
 	if !ok {
 		return
 	}
@@ -175,7 +184,7 @@ func (s *Server) exoAdminHandler(w http.ResponseWriter, r *http.Request) {
 	var objs []exoObject
 	var warns []string
 	if e == nil {
-		objs, warns, e = s.invoke(name, raw, time.Now())
+		objs, warns, e = v.invoke(name, raw, time.Now())
 	}
 	if e != nil {
 		s.logf("sim: exchange admin API %s by %s: %s", def.name, u.UPN, e.category)
@@ -376,7 +385,7 @@ func exceptionType(category string) string {
 // by name). No token: a Basic challenge; an unusable one: a Bearer
 // challenge naming the login host; the wrong client, an app-only token or
 // a user without the role: the bodyless 403.
-func (s *Server) exoAdminCaller(w http.ResponseWriter, r *http.Request, tenantSeg string) (*user, bool) {
+func (s *view) exoAdminCaller(w http.ResponseWriter, r *http.Request, _ string) (*user, bool) {
 	bearer401 := func(reason, diag string) (*user, bool) {
 		s.logf("sim: exchange admin API refused (401): %s", reason)
 		w.Header().Set("WWW-Authenticate", `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="`+s.loginURL+`/common/oauth2/authorize", error="invalid_token"`)
@@ -410,13 +419,8 @@ func (s *Server) exoAdminCaller(w http.ResponseWriter, r *http.Request, tenantSe
 	if !strings.EqualFold(strings.TrimSuffix(str(claims["aud"]), "/"), exoResource) {
 		return bearer401("audience "+str(claims["aud"]), `2000003;reason="The audience claim value is invalid '`+str(claims["aud"])+`'.";error_category="invalid_resource"`)
 	}
-	switch strings.ToLower(tenantSeg) {
-	case strings.ToLower(str(claims["tid"])), InitialDomain:
-		if !strings.EqualFold(str(claims["tid"]), TenantID) {
-			return bearer401("token of another tenant", "")
-		}
-	default:
-		return forbid("tenant segment " + tenantSeg + " is not the token's tenant")
+	if !strings.EqualFold(str(claims["tid"]), s.ID) {
+		return forbid("a token of tenant " + str(claims["tid"]) + " for " + s.Name + "'s organization")
 	}
 	if str(claims["idtyp"]) == "app" || str(claims["upn"]) == "" {
 		return forbid("app-only token: the sim models the module's delegated sign-in only")

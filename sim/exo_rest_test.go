@@ -466,3 +466,52 @@ func TestExchangeAdminThenAppOnlyLogins(t *testing.T) {
 		t.Errorf("SMTP with SendAs only: %v", err)
 	}
 }
+
+// RBAC for Applications end to end: an app with no API permission at all,
+// its Exchange registration and scoped role assignments made over the
+// admin API, reaches only the scoped mailboxes over Graph mail and SMTP.
+func TestExchangeRBACScopesEndToEnd(t *testing.T) {
+	s := startSim(t, Options{})
+	g := adminGraph(t, s)
+	app := newApp(t, g, map[string]any{})
+	api := adminExo(t, s, exadminUPN, exadminPW)
+	api.must("New-ServicePrincipal", map[string]any{"AppId": app.appID, "ObjectId": app.spID, "DisplayName": "Scoped app"})
+	api.must("New-ManagementScope", map[string]any{"Name": "Help desk", "RecipientRestrictionFilter": "PrimarySmtpAddress -eq 'helpdesk@contoso.com'"})
+	api.must("New-ManagementRoleAssignment", map[string]any{"Role": "Application Mail.Read", "App": app.spID, "CustomResourceScope": "Help desk"})
+	api.must("New-ManagementRoleAssignment", map[string]any{"Role": "Application SMTP.SendAsApp", "App": app.spID, "CustomResourceScope": "Help desk"})
+	r := api.must("Test-ServicePrincipalAuthorization", map[string]any{"Identity": app.appID, "Resource": "support@contoso.com"})
+	if v := r.values(); len(v) != 2 || v[0]["InScope"] != false {
+		t.Errorf("Test-ServicePrincipalAuthorization: %s", r.raw)
+	}
+	cc := confidentialClient(t, s, app.appID, app.secret, "")
+	gt, err := cc.AcquireTokenByCredential(ctx(t), []string{"https://graph.microsoft.com/.default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, c := claimsOf(t, gt.AccessToken); c["roles"] != nil {
+		t.Fatalf("roles without any permission: %v", c["roles"])
+	}
+	mail := rawGraph{t: t, s: s, token: gt.AccessToken}
+	mail.must(200, "GET", "/users/helpdesk@contoso.com/messages?$top=1", nil)
+	if st, body, _ := mail.do("GET", "/users/support@contoso.com/messages?$top=1", nil); st != 403 || graphCode(body) != "ErrorAccessDenied" {
+		t.Errorf("out of scope: %d %v", st, body)
+	}
+	et, err := cc.AcquireTokenByCredential(ctx(t), []string{exoScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SMTP AUTH on for support@ so that only the scope decides.
+	api.must("Set-CASMailbox", map[string]any{"Identity": "support@contoso.com", "SmtpClientAuthenticationDisabled": false})
+	for user, ok := range map[string]bool{"helpdesk@contoso.com": true, "support@contoso.com": false} {
+		c, err := smtp.DialStartTLS(s.Info().SMTP, s.TLSConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Auth(&xoauth2{user, et.AccessToken})
+		c.Close()
+		var se *smtp.SMTPError
+		if ok && err != nil || !ok && !(asSMTP(err, &se) && se.EnhancedCode == smtp.EnhancedCode{5, 7, 3}) {
+			t.Errorf("RBAC-only SMTP as %s: %v", user, err)
+		}
+	}
+}

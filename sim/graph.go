@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,22 +91,6 @@ func (c caller) can(scopes []string, roles []string) bool {
 	return slices.ContainsFunc(c.roles, func(r string) bool { return slices.Contains(roles, r) })
 }
 
-var (
-	permReadApps   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
-	roleReadApps   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"}
-	permWriteApps  = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
-	roleWriteApps  = []string{"Application.ReadWrite.All"}
-	permAssign     = []string{"AppRoleAssignment.ReadWrite.All", "Directory.AccessAsUser.All"}
-	roleAssign     = []string{"AppRoleAssignment.ReadWrite.All"}
-	permGrants     = []string{"DelegatedPermissionGrant.ReadWrite.All", "Directory.AccessAsUser.All"}
-	roleGrants     = []string{"DelegatedPermissionGrant.ReadWrite.All"}
-	permReadUsers  = []string{"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
-	roleReadUsers  = []string{"User.Read.All", "Directory.Read.All"}
-	permLicences   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
-	permSelf       = append([]string{"User.Read"}, permReadUsers...)
-	permReadGrants = append(append([]string{}, permGrants...), permReadApps...)
-)
-
 // graphHandler serves https://<graph>/v1.0/...
 func (s *Server) graphHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +173,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 		writeGraphError(w, r, gerr(400, "BadRequest", "Invalid version: %s", strings.Split(strings.Trim(p, "/"), "/")[0]))
 		return
 	}
-	c, e := s.graphCaller(r)
+	c, v, e := s.graphCaller(r)
 	if e != nil {
 		writeGraphError(w, r, e)
 		return
@@ -197,7 +182,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 		s.batch(w, r, c)
 		return
 	}
-	status, body, e := s.routeGraph(r, c, strings.TrimPrefix(p, "/v1.0/"))
+	status, body, e := v.routeGraph(r, c, strings.TrimPrefix(p, "/v1.0/"))
 	if e != nil {
 		writeGraphError(w, r, e)
 		return
@@ -214,43 +199,56 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, top bool) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// graphCaller checks the bearer token: this tenant's, for Graph.
-func (s *Server) graphCaller(r *http.Request) (caller, *graphError) {
+// graphCaller checks the bearer token (one of the simulator's tenants',
+// for Graph) and answers with the token's tenant's view.
+func (s *Server) graphCaller(r *http.Request) (caller, *view, *graphError) {
 	h := r.Header.Get("Authorization")
 	raw, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || raw == "" {
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
 	}
 	claims, err := s.parseToken(raw)
 	if err != nil {
 		if strings.Contains(err.Error(), "expired") {
-			return caller{}, gerr(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+			return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 		}
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 	}
 	switch str(claims["aud"]) {
 	case "https://graph.microsoft.com", "https://graph.microsoft.com/", GraphAppID:
 	default:
-		return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 	}
+	s.mu.Lock()
+	t := s.tenantBySegment(str(claims["tid"]))
+	s.mu.Unlock()
+	if t == nil {
+		return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.")
+	}
+	v := s.viewOf(t)
 	c := caller{appID: str(claims["azp"])}
 	if c.appID == "" {
 		c.appID = str(claims["appid"])
 	}
-	if scp := str(claims["scp"]); scp != "" || claimUser(claims) != "" {
+	roles, _ := claims["roles"].([]any)
+	switch scp := str(claims["scp"]); {
+	case scp != "" || claimUser(claims) != "":
 		s.mu.Lock()
-		c.user = s.userByID(str(claims["oid"]))
+		c.user = v.userByID(str(claims["oid"]))
 		s.mu.Unlock()
 		if c.user == nil {
-			return caller{}, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. The user does not exist.")
+			return caller{}, nil, gerr(401, "InvalidAuthenticationToken", "Access token validation failure. The user does not exist.")
 		}
 		c.scopes = strings.Fields(scp)
-	} else if roles, ok := claims["roles"].([]any); ok {
+	case len(roles) == 0:
+		// An app-only token without any permission (several field reports).
+		return caller{}, nil, gerr(403, "AccessDenied", "Either scp or roles claim need to be present in the token.")
+	default:
 		for _, r := range roles {
 			c.roles = append(c.roles, str(r))
 		}
 	}
-	return c, nil
+	return c, v, nil
 }
 
 func claimUser(c jwt.MapClaims) string {
@@ -288,7 +286,7 @@ func parseSeg(seg string) (pathSeg, *graphError) {
 type graphBody = map[string]any
 
 // routeGraph dispatches a request below /v1.0/.
-func (s *Server) routeGraph(r *http.Request, c caller, rest string) (int, graphBody, *graphError) {
+func (s *view) routeGraph(r *http.Request, c caller, rest string) (int, graphBody, *graphError) {
 	raw := strings.Split(strings.Trim(rest, "/"), "/")
 	segs := make([]pathSeg, 0, len(raw))
 	for _, x := range raw {
@@ -342,9 +340,15 @@ func (c caller) selfID() string {
 type query struct {
 	filter []filterTerm
 	top    int
+	count  bool // $count=true
+	skip   int  // from $skiptoken
+	raw    url.Values
 }
 
-type filterTerm struct{ prop, value string }
+type filterTerm struct {
+	prop, value string
+	any         bool // prop/any(x:x eq value): prop is a collection, joined by "\x00"
+}
 
 func parseQuery(raw string) (query, *graphError) {
 	var q query
@@ -352,10 +356,19 @@ func parseQuery(raw string) (query, *graphError) {
 	if err != nil {
 		return q, errBadRequest("Invalid query string.")
 	}
+	q.raw = vals
 	for k, vs := range vals {
 		v := vs[0]
 		switch strings.ToLower(k) {
-		case "$select", "$count":
+		case "$select":
+		case "$count":
+			q.count = strings.EqualFold(v, "true")
+		case "$skiptoken":
+			n, ok := parseSkipToken(v)
+			if !ok {
+				return q, errBadRequest("The specified page token value has expired and can no longer be included in your request.")
+			}
+			q.skip = n
 		case "$top":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 999 {
@@ -377,44 +390,47 @@ func parseQuery(raw string) (query, *graphError) {
 	return q, nil
 }
 
-// parseFilter accepts `prop eq 'value' [and prop eq 'value']...`.
+// parseFilter accepts terms joined by "and": `prop eq 'value'`, `prop eq
+// true|false`, and the lambda `prop/any(x:x eq 'value')` on a collection
+// property (Graph's filter syntax, filter-query-parameter.md).
 func parseFilter(f string) ([]filterTerm, *graphError) {
 	var terms []filterTerm
 	rest := strings.TrimSpace(f)
 	for rest != "" {
-		prop, after, ok := strings.Cut(rest, " ")
-		if !ok {
-			return nil, errUnsupportedQuery()
-		}
-		after = strings.TrimLeft(after, " ")
-		op, after, ok := strings.Cut(after, " ")
-		if !ok || !strings.EqualFold(op, "eq") {
-			return nil, errUnsupportedQuery()
-		}
-		after = strings.TrimLeft(after, " ")
-		if !strings.HasPrefix(after, "'") {
-			return nil, errUnsupportedQuery()
-		}
-		// find the closing quote ('' is an escaped quote)
-		var val strings.Builder
-		i := 1
-		for {
-			if i >= len(after) {
-				return nil, errBadRequest("Invalid filter clause: unterminated string literal.")
+		var term filterTerm
+		var after string
+		if p, lambda, ok := strings.Cut(rest, "/any("); ok && !strings.Contains(p, " ") {
+			// prop/any(v:v eq 'value')
+			v, body, ok := strings.Cut(lambda, ":")
+			if !ok || strings.TrimSpace(v) == "" {
+				return nil, errUnsupportedQuery()
 			}
-			if after[i] == '\'' {
-				if i+1 < len(after) && after[i+1] == '\'' {
-					val.WriteByte('\'')
-					i += 2
-					continue
-				}
-				break
+			inner, tail, ok := strings.Cut(strings.TrimSpace(body), " ")
+			if !ok || inner != strings.TrimSpace(v) {
+				return nil, errUnsupportedQuery()
 			}
-			val.WriteByte(after[i])
-			i++
+			val, after2, e := filterOperand(tail)
+			if e != nil {
+				return nil, e
+			}
+			after2 = strings.TrimLeft(after2, " ")
+			if !strings.HasPrefix(after2, ")") {
+				return nil, errUnsupportedQuery()
+			}
+			term, after = filterTerm{prop: p, value: val, any: true}, after2[1:]
+		} else {
+			prop, tail, ok := strings.Cut(rest, " ")
+			if !ok {
+				return nil, errUnsupportedQuery()
+			}
+			val, after2, e := filterOperand(tail)
+			if e != nil {
+				return nil, e
+			}
+			term, after = filterTerm{prop: prop, value: val}, after2
 		}
-		terms = append(terms, filterTerm{prop: prop, value: val.String()})
-		rest = strings.TrimSpace(after[i+1:])
+		terms = append(terms, term)
+		rest = strings.TrimSpace(after)
 		if rest == "" {
 			break
 		}
@@ -427,26 +443,71 @@ func parseFilter(f string) ([]filterTerm, *graphError) {
 	return terms, nil
 }
 
-// filterProp is one property a collection's $filter may name.
-type filterProp[T any] struct {
-	name string
-	get  func(T) string
+// filterOperand reads "eq <literal>" and returns the literal and the rest:
+// a quoted string (” escapes a quote) or true/false.
+func filterOperand(s string) (string, string, *graphError) {
+	s = strings.TrimLeft(s, " ")
+	op, after, ok := strings.Cut(s, " ")
+	if !ok || !strings.EqualFold(op, "eq") {
+		return "", "", errUnsupportedQuery()
+	}
+	after = strings.TrimLeft(after, " ")
+	for _, b := range []string{"true", "false"} {
+		if strings.HasPrefix(strings.ToLower(after), b) && (len(after) == len(b) || after[len(b)] == ' ' || after[len(b)] == ')') {
+			return b, after[len(b):], nil
+		}
+	}
+	if !strings.HasPrefix(after, "'") {
+		return "", "", errUnsupportedQuery()
+	}
+	var val strings.Builder
+	for i := 1; ; {
+		if i >= len(after) {
+			return "", "", errBadRequest("Invalid filter clause: unterminated string literal.")
+		}
+		if after[i] == '\'' {
+			if i+1 < len(after) && after[i+1] == '\'' {
+				val.WriteByte('\'')
+				i += 2
+				continue
+			}
+			return val.String(), after[i+1:], nil
+		}
+		val.WriteByte(after[i])
+		i++
+	}
 }
 
-func prop[T any](name string, get func(T) string) filterProp[T] { return filterProp[T]{name, get} }
+// filterProp is one property a collection's $filter may name.
+type filterProp[T any] struct {
+	name  string
+	get   func(T) string
+	multi bool // a collection: filtered with prop/any(x:x eq ...) only
+}
+
+func prop[T any](name string, get func(T) string) filterProp[T] {
+	return filterProp[T]{name: name, get: get}
+}
+
+// multiProp is a collection property; get joins its values with "\x00".
+func multiProp[T any](name string, get func(T) []string) filterProp[T] {
+	return filterProp[T]{name: name, get: func(t T) string { return strings.Join(get(t), "\x00") }, multi: true}
+}
 
 // listMatching answers a collection GET: the items, in the order given,
 // that keep allows and every $filter term matches (case-insensitively),
-// rendered by view, at most $top of them. A filter on a property the
+// rendered by view (paged afterwards by page). A filter on a property the
 // collection does not offer is Request_UnsupportedQuery, as Graph says,
 // whether or not any item would be tested.
 func listMatching[T any](q query, items []T, props []filterProp[T], keep func(T) bool, view func(T) any) ([]any, *graphError) {
 	getters := map[string]func(T) string{}
+	multi := map[string]bool{}
 	for _, p := range props {
 		getters[strings.ToLower(p.name)] = p.get
+		multi[strings.ToLower(p.name)] = p.multi
 	}
 	for _, t := range q.filter {
-		if getters[strings.ToLower(t.prop)] == nil {
+		if getters[strings.ToLower(t.prop)] == nil || multi[strings.ToLower(t.prop)] != t.any {
 			return nil, errUnsupportedQuery()
 		}
 	}
@@ -457,7 +518,13 @@ func listMatching[T any](q query, items []T, props []filterProp[T], keep func(T)
 		}
 		match := true
 		for _, t := range q.filter {
-			if !strings.EqualFold(getters[strings.ToLower(t.prop)](it), t.value) {
+			got := getters[strings.ToLower(t.prop)](it)
+			if t.any {
+				if !slices.ContainsFunc(strings.Split(got, "\x00"), func(v string) bool { return strings.EqualFold(v, t.value) }) {
+					match = false
+					break
+				}
+			} else if !strings.EqualFold(got, t.value) {
 				match = false
 				break
 			}
@@ -466,9 +533,6 @@ func listMatching[T any](q query, items []T, props []filterProp[T], keep func(T)
 			continue
 		}
 		out = append(out, view(it))
-		if q.top > 0 && len(out) >= q.top {
-			break
-		}
 	}
 	return out, nil
 }
@@ -535,24 +599,100 @@ func asType[T any](err error, target *T) bool {
 
 // spTooNew: a service principal created less than the delay ago is not yet
 // visible to grants and role assignments (caller holds s.mu).
-func (s *Server) spTooNew(sp *servicePrincipal) bool {
+func (s *view) spTooNew(sp *servicePrincipal) bool {
 	return time.Since(sp.created) < s.delays.ServicePrincipalToGrant
 }
 
-func (s *Server) getOrganization(c caller) (int, graphBody, *graphError) {
-	if c.user != nil && !c.can(append([]string{"Organization.Read.All"}, permSelf...), nil) {
-		return 0, nil, errDenied()
-	}
-	if c.user == nil && !c.can(nil, []string{"Organization.Read.All", "Directory.Read.All", "User.Read.All"}) {
+func (s *view) getOrganization(c caller) (int, graphBody, *graphError) {
+	if !c.allowed(opOrganizationGet) {
 		return 0, nil, errDenied()
 	}
 	org := map[string]any{
-		"id": TenantID, "displayName": TenantName, "tenantType": "AAD", "countryLetterCode": "US",
+		"id": s.ID, "displayName": s.Name, "tenantType": "AAD", "countryLetterCode": "US",
 		"createdDateTime": "2021-03-14T09:26:53Z", "preferredLanguage": "en", "businessPhones": []string{},
 		"verifiedDomains": []map[string]any{
-			{"name": InitialDomain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
-			{"name": DefaultDomain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+			{"name": s.InitialDomain, "isInitial": true, "isDefault": false, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
+			{"name": s.DefaultDomain, "isInitial": false, "isDefault": true, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
 		},
+	}
+	// With User.Read only, Graph returns id, displayName and verifiedDomains;
+	// other properties come back null (organization-get.md).
+	if !c.holdsAny([]string{"Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"}) {
+		for k := range org {
+			if k != "id" && k != "displayName" && k != "verifiedDomains" {
+				org[k] = nil
+			}
+		}
 	}
 	return 200, collection("organization", []any{org}), nil
 }
+
+// DefaultGraphPageSize is Graph's default page size for directory
+// collections (microsoft.md §15.3; most list pages: "default 100").
+const DefaultGraphPageSize = 100
+
+// SetGraphPageSize sets the page size of directory collections when the
+// request gives no $top (0 = DefaultGraphPageSize); tests make it small so
+// every list a client reads is followed across @odata.nextLink pages.
+func (s *Server) SetGraphPageSize(n int) {
+	s.mu.Lock()
+	s.pageSize = n
+	s.mu.Unlock()
+}
+
+// graphPageSize: caller holds s.mu.
+func (s *view) graphPageSize() int {
+	if s.pageSize > 0 {
+		return s.pageSize
+	}
+	return DefaultGraphPageSize
+}
+
+// page answers a collection GET one page at a time: $top (or the page
+// size) items from the $skiptoken position, @odata.nextLink to the rest
+// (the same query with a new $skiptoken, on this Graph host), and
+// @odata.count when $count=true came with ConsistencyLevel: eventual.
+// The caller holds s.mu.
+func (s *view) page(r *http.Request, q query, context string, items []any) graphBody {
+	size := q.top
+	if size == 0 {
+		size = s.graphPageSize()
+	}
+	start := min(q.skip, len(items))
+	end := min(start+size, len(items))
+	body := collection(context, items[start:end])
+	if q.count && strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") {
+		body["@odata.count"] = len(items)
+	}
+	if end < len(items) {
+		v := url.Values{}
+		for k, vs := range q.raw {
+			if !strings.EqualFold(k, "$skiptoken") {
+				v[k] = vs
+			}
+		}
+		v.Set("$skiptoken", skipToken(end))
+		body["@odata.nextLink"] = s.graphURL + r.URL.Path + "?" + strings.ReplaceAll(v.Encode(), "%24", "$")
+	}
+	return body
+}
+
+// skipToken is an opaque page position, shaped like Graph's long tokens.
+func skipToken(offset int) string {
+	return "RFNwdAIAAQAAAD" + base64URL("mailoauth-sim:"+strconv.Itoa(offset))
+}
+
+func parseSkipToken(tok string) (int, bool) {
+	rest, ok := strings.CutPrefix(tok, "RFNwdAIAAQAAAD")
+	if !ok {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "mailoauth-sim:"))
+	return n, err == nil && n >= 0 && strings.HasPrefix(string(b), "mailoauth-sim:")
+}
+
+func base64URL(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

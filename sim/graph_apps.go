@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,18 +13,21 @@ import (
 const maxDisplayName = 120
 
 // appLookup resolves an application path id: object id or appId=<guid>.
-func (s *Server) appLookup(id string) *application {
+func (s *view) appLookup(id string) *application {
 	if appID, ok := strings.CutPrefix(id, "appId="); ok {
-		return s.appByAppID(appID)
+		if a := s.appByAppID(appID); a != nil && a.home == s.tenant {
+			return a
+		}
+		return nil
 	}
 	a := s.apps[strings.ToLower(id)]
-	if a == nil || a.deleted {
+	if a == nil || a.deleted || a.home != s.tenant {
 		return nil
 	}
 	return a
 }
 
-func (s *Server) spLookup(id string) *servicePrincipal {
+func (s *view) spLookup(id string) *servicePrincipal {
 	if appID, ok := strings.CutPrefix(id, "appId="); ok {
 		return s.spByAppID(appID)
 	}
@@ -49,23 +53,29 @@ func appView(a *application) *application {
 	return &v
 }
 
-func (s *Server) routeApplications(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeApplications(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	read := m == http.MethodGet
-	if read && !c.can(permReadApps, roleReadApps) || !read && !c.can(permWriteApps, roleWriteApps) {
-		return 0, nil, errDenied()
-	}
+	deny := func(op graphOp) bool { return !c.allowed(op) }
 	switch len(segs) {
 	case 1:
 		switch m {
 		case http.MethodGet:
-			return s.listApps(q)
+			if deny(opApplicationList) {
+				return 0, nil, errDenied()
+			}
+			return s.listApps(r, q)
 		case http.MethodPost:
+			if deny(opApplicationCreate) {
+				return 0, nil, errDenied()
+			}
 			return s.createApp(r)
 		}
 	case 2:
 		switch m {
 		case http.MethodGet:
+			if deny(opApplicationGet) {
+				return 0, nil, errDenied()
+			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			a := s.appLookup(segs[1].name)
@@ -74,11 +84,20 @@ func (s *Server) routeApplications(r *http.Request, c caller, q query, segs []pa
 			}
 			return 200, entity("applications/$entity", appView(a)), nil
 		case http.MethodPatch:
-			return s.patchApp(r, segs[1].name)
+			if deny(opApplicationUpdate) {
+				return 0, nil, errDenied()
+			}
+			return s.patchApp(r, c, segs[1].name)
 		case http.MethodDelete:
+			if deny(opApplicationDelete) {
+				return 0, nil, errDenied()
+			}
 			return s.deleteApp(segs[1].name)
 		}
 	case 3:
+		if m == http.MethodPost && (segs[2].name == "addPassword" || segs[2].name == "removePassword") && deny(opApplicationPassword) {
+			return 0, nil, errDenied()
+		}
 		if m == http.MethodPost && segs[2].name == "addPassword" {
 			return s.addPassword(r, segs[1].name)
 		}
@@ -97,18 +116,20 @@ func joinSegs(segs []pathSeg) string {
 	return strings.Join(parts, "/")
 }
 
-func (s *Server) listApps(q query) (int, graphBody, *graphError) {
+func (s *view) listApps(r *http.Request, q query) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, e := listMatching(q, inIDOrder(s.apps), []filterProp[*application]{
 		prop("displayName", func(a *application) string { return a.DisplayName }),
 		prop("appId", func(a *application) string { return a.AppID }),
 		prop("id", func(a *application) string { return a.ID }),
-	}, func(a *application) bool { return !a.deleted }, func(a *application) any { return appView(a) })
+		prop("isDisabled", func(a *application) string { return strconv.FormatBool(a.IsDisabled != nil && *a.IsDisabled) }),
+		multiProp("tags", func(a *application) []string { return a.Tags }),
+	}, func(a *application) bool { return !a.deleted && a.home == s.tenant }, func(a *application) any { return appView(a) })
 	if e != nil {
 		return 0, nil, e
 	}
-	return 200, collection("applications", out), nil
+	return 200, s.page(r, q, "applications", out), nil
 }
 
 // appFields are the writable application properties the sim models.
@@ -124,6 +145,7 @@ type appFields struct {
 	IdentifierURIs         *[]string                 `json:"identifierUris"`
 	Notes                  *string                   `json:"notes"`
 	Tags                   *[]string                 `json:"tags"`
+	IsDisabled             *bool                     `json:"isDisabled"`
 	PasswordCredentials    json.RawMessage           `json:"passwordCredentials"`
 }
 
@@ -186,9 +208,13 @@ func (f *appFields) apply(a *application) {
 	if f.Tags != nil {
 		a.Tags = *f.Tags
 	}
+	if f.IsDisabled != nil {
+		v := *f.IsDisabled
+		a.IsDisabled = &v
+	}
 }
 
-func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
+func (s *view) createApp(r *http.Request) (int, graphBody, *graphError) {
 	var f appFields
 	if e := readJSON(r, &f); e != nil {
 		return 0, nil, e
@@ -201,7 +227,7 @@ func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
 	}
 	now := time.Now()
 	a := &application{ID: newID(), AppID: newID(), SignInAudience: "AzureADandPersonalMicrosoftAccount",
-		CreatedDateTime: now.UTC().Truncate(time.Second), PublisherDomain: InitialDomain, created: now}
+		CreatedDateTime: now.UTC().Truncate(time.Second), PublisherDomain: s.InitialDomain, created: now, home: s.tenant}
 	f.apply(a)
 	s.mu.Lock()
 	s.apps[a.ID] = a
@@ -211,7 +237,7 @@ func (s *Server) createApp(r *http.Request) (int, graphBody, *graphError) {
 	return 201, entity("applications/$entity", v), nil
 }
 
-func (s *Server) patchApp(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *view) patchApp(r *http.Request, c caller, id string) (int, graphBody, *graphError) {
 	var f appFields
 	if e := readJSON(r, &f); e != nil {
 		return 0, nil, e
@@ -221,6 +247,11 @@ func (s *Server) patchApp(r *http.Request, id string) (int, graphBody, *graphErr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Deactivating or reactivating needs at least Cloud Application
+	// Administrator (learn deactivate-app-registration, Prerequisites).
+	if f.IsDisabled != nil && c.user != nil && !s.hasRole(c.user, RoleGlobalAdmin, RoleCloudAppAdmin, RoleAppAdmin) {
+		return 0, nil, errDenied()
+	}
 	a := s.appLookup(id)
 	if a == nil {
 		return 0, nil, errNotFound(strings.TrimPrefix(id, "appId="))
@@ -231,7 +262,7 @@ func (s *Server) patchApp(r *http.Request, id string) (int, graphBody, *graphErr
 
 // deleteApp soft-deletes the application; its service principal (and that
 // SP's grants and assignments) go with it, as in the home tenant.
-func (s *Server) deleteApp(id string) (int, graphBody, *graphError) {
+func (s *view) deleteApp(id string) (int, graphBody, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.appLookup(id)
@@ -245,7 +276,7 @@ func (s *Server) deleteApp(id string) (int, graphBody, *graphError) {
 	return 204, nil, nil
 }
 
-func (s *Server) removeSP(sp *servicePrincipal) {
+func (s *view) removeSP(sp *servicePrincipal) {
 	delete(s.sps, sp.ID)
 	for id, g := range s.grants {
 		if g.ClientID == sp.ID || g.ResourceID == sp.ID {
@@ -259,7 +290,7 @@ func (s *Server) removeSP(sp *servicePrincipal) {
 	}
 }
 
-func (s *Server) addPassword(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *view) addPassword(r *http.Request, id string) (int, graphBody, *graphError) {
 	var body struct {
 		PasswordCredential *struct {
 			DisplayName   *string    `json:"displayName"`
@@ -309,7 +340,7 @@ func (s *Server) addPassword(r *http.Request, id string) (int, graphBody, *graph
 	return 200, entity("microsoft.graph.passwordCredential", pc), nil
 }
 
-func (s *Server) removePassword(r *http.Request, id string) (int, graphBody, *graphError) {
+func (s *view) removePassword(r *http.Request, id string) (int, graphBody, *graphError) {
 	var body struct {
 		KeyID string `json:"keyId"`
 	}

@@ -102,9 +102,20 @@ func TestGraphQueriesAndBadInput(t *testing.T) {
 		}
 	}
 	g.must(200, "GET", "/applications?$select=id,appId&$top=5", nil)
-	roles := g.must(200, "GET", "/me/transitiveMemberOf/microsoft.graph.directoryRole", nil)["value"].([]any)
-	if len(roles) != 1 || roles[0].(map[string]any)["roleTemplateId"] != RoleGlobalAdmin {
+	// The directory-role cast is an advanced query (ConsistencyLevel and
+	// $count); the admin's token (no role-reading permission) gets the
+	// role objects with limited information.
+	st, body, _ := g.do("GET", "/me/transitiveMemberOf/microsoft.graph.directoryRole", nil)
+	if st != 400 || graphCode(body) != "Request_UnsupportedQuery" || !strings.Contains(body["error"].(map[string]any)["message"].(string), "ConsistencyLevel:eventual") {
+		t.Errorf("cast without advanced query parameters: %d %v", st, body)
+	}
+	roles := g.withHeader("ConsistencyLevel", "eventual").must(200, "GET", "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", nil)
+	if v := roles["value"].([]any); len(v) != 1 || v[0].(map[string]any)["roleTemplateId"] != RoleGlobalAdmin || v[0].(map[string]any)["displayName"] != nil || roles["@odata.count"] != 1.0 {
 		t.Errorf("directory roles %v", roles)
+	}
+	dirRead := rawGraph{t: t, s: s, token: ropcToken(t, s, adminUPN, adminPW, []string{"https://graph.microsoft.com/Directory.Read.All"}), header: map[string]string{"ConsistencyLevel": "eventual"}}
+	if v := dirRead.must(200, "GET", "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", nil)["value"].([]any); v[0].(map[string]any)["displayName"] != "Global Administrator" {
+		t.Errorf("roles with Directory.Read.All: %v", v)
 	}
 	g.must(200, "GET", "/users('"+url.PathEscape(mailUPN)+"')", nil)
 	// Bad bodies and paths: Graph errors, never a crash.
@@ -208,15 +219,30 @@ func TestReplicationDelays(t *testing.T) {
 	time.Sleep(d)
 	grantRole(t, g, app, EXOAppID, roleIMAPApp)
 	grantDelegated(t, g, app, EXOAppID, "IMAP.AccessAsUser.All")
-	// Consent not yet effective, for app-only and delegated.
+	// Consent not yet effective: app-only gets a token without the role
+	// (and Exchange refuses it), delegated gets AADSTS65001.
 	cc := confidentialClient(t, s, app.appID, app.secret, "")
-	_, err = cc.AcquireTokenByCredential(c, []string{"https://outlook.office365.com/.default"})
-	wantAAD(t, err, 65001)
+	early, err := cc.AcquireTokenByCredential(c, []string{"https://outlook.office365.com/.default"})
+	if err != nil {
+		t.Fatalf("app-only during the consent delay: %v", err)
+	}
+	if _, cl := claimsOf(t, early.AccessToken); cl["roles"] != nil {
+		t.Errorf("a role before consent replicated: %v", cl["roles"])
+	}
+	ic := dialIMAP(t, s)
+	if err := ic.Authenticate(&xoauth2{mailUPN, early.AccessToken}); err == nil || !strings.Contains(err.Error(), "AUTHENTICATE failed") {
+		t.Errorf("Exchange with a role-less token: %v", err)
+	}
 	_, err = publicClient(t, s, app.appID, "").AcquireTokenByUsernamePassword(c, []string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, mailUPN, mailPW)
 	wantAAD(t, err, 65001)
 	time.Sleep(d)
-	if _, err := cc.AcquireTokenByCredential(c, []string{"https://outlook.office365.com/.default"}); err != nil {
+	// MSAL caches the role-less token; a fresh client asks Entra again.
+	late, err := confidentialClient(t, s, app.appID, app.secret, "").AcquireTokenByCredential(c, []string{"https://outlook.office365.com/.default"})
+	if err != nil {
 		t.Fatalf("after the consent delay: %v", err)
+	}
+	if _, cl := claimsOf(t, late.AccessToken); cl["roles"] == nil {
+		t.Errorf("no role after the consent delay: %v", cl)
 	}
 	// A grant's new scope replicates too; what was consented stays usable.
 	grants := g.must(200, "GET", "/oauth2PermissionGrants?$filter="+url.QueryEscape("clientId eq '"+app.spID+"'"), nil)["value"].([]any)

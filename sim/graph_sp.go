@@ -24,14 +24,17 @@ func spView(sp *servicePrincipal) *servicePrincipal {
 	return &v
 }
 
-func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeServicePrincipals(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
 	n := len(segs)
 	if n == 3 && (segs[2].name == "appRoleAssignedTo" || segs[2].name == "appRoleAssignments") || n == 4 && segs[2].name == "appRoleAssignedTo" {
-		return s.routeAssignments(r, c, segs)
+		return s.routeAssignments(r, c, q, segs)
 	}
-	read := m == http.MethodGet
-	if read && !c.can(permReadApps, roleReadApps) || !read && !c.can(permWriteApps, roleWriteApps) {
+	op := map[string]graphOp{http.MethodGet: opSPGet, http.MethodPatch: opSPUpdate, http.MethodDelete: opSPDelete}[m]
+	if n == 1 {
+		op = map[string]graphOp{http.MethodGet: opSPList, http.MethodPost: opSPCreate}[m]
+	}
+	if (m == http.MethodGet || m == http.MethodPost || m == http.MethodPatch || m == http.MethodDelete) && !c.allowed(op) {
 		return 0, nil, errDenied()
 	}
 	switch {
@@ -42,11 +45,12 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 			prop("appId", func(sp *servicePrincipal) string { return sp.AppID }),
 			prop("displayName", func(sp *servicePrincipal) string { return sp.DisplayName }),
 			prop("id", func(sp *servicePrincipal) string { return sp.ID }),
+			multiProp("tags", func(sp *servicePrincipal) []string { return sp.Tags }),
 		}, nil, func(sp *servicePrincipal) any { return spView(sp) })
 		if e != nil {
 			return 0, nil, e
 		}
-		return 200, collection("servicePrincipals", out), nil
+		return 200, s.page(r, q, "servicePrincipals", out), nil
 	case n == 1 && m == http.MethodPost:
 		return s.createSP(r)
 	case n == 2 && m == http.MethodGet:
@@ -114,11 +118,12 @@ func (s *Server) routeServicePrincipals(r *http.Request, c caller, q query, segs
 
 // createSP is POST /servicePrincipals {"appId": ...}. A new application is
 // not yet visible here for Delays.AppToServicePrincipal.
-func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
+func (s *view) createSP(r *http.Request) (int, graphBody, *graphError) {
 	var body struct {
-		AppID                     string `json:"appId"`
-		AppRoleAssignmentRequired *bool  `json:"appRoleAssignmentRequired"`
-		Tags                      []string
+		AppID                     string   `json:"appId"`
+		AppRoleAssignmentRequired *bool    `json:"appRoleAssignmentRequired"`
+		Tags                      []string `json:"tags"`
+		Notes                     *string  `json:"notes"`
 	}
 	if e := readJSON(r, &body); e != nil {
 		return 0, nil, e
@@ -133,9 +138,11 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	}
 	now := time.Now()
 	name, audience := "", "AzureADMyOrg"
-	var owner = TenantID
-	if a := s.appByAppID(body.AppID); a != nil && now.Sub(a.created) >= s.delays.AppToServicePrincipal {
-		name, audience = a.DisplayName, a.SignInAudience
+	owner := s.ID
+	// Another tenant's app gets a service principal here only when it is
+	// multi-tenant (how a customer consents a vendor's app).
+	if a := s.appByAppID(body.AppID); a != nil && now.Sub(a.created) >= s.delays.AppToServicePrincipal && (a.home == s.tenant || a.SignInAudience != "AzureADMyOrg") {
+		name, audience, owner = a.DisplayName, a.SignInAudience, a.home.ID
 	} else if fp, ok := firstParties[strings.ToLower(body.AppID)]; ok {
 		name, audience, owner = fp.name, "AzureADMultipleOrgs", "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 	} else {
@@ -146,7 +153,7 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	sp := &servicePrincipal{ID: newID(), AppID: strings.ToLower(body.AppID), DisplayName: name, AccountEnabled: true,
 		AppOwnerOrganizationID: owner, ServicePrincipalType: "Application", ServicePrincipalNames: []string{strings.ToLower(body.AppID)},
 		SignInAudience: audience, created: now}
-	if a := s.appByAppID(body.AppID); a != nil {
+	if a := s.appByAppID(body.AppID); a != nil && owner == a.home.ID {
 		sp.AppID = a.AppID
 		sp.ServicePrincipalNames = append([]string{a.AppID}, a.IdentifierURIs...)
 		sp.ReplyURLs = append(append([]string{}, a.Web.RedirectURIs...), a.PublicClient.RedirectURIs...)
@@ -154,7 +161,7 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 	if body.AppRoleAssignmentRequired != nil {
 		sp.AppRoleAssignmentRequired = *body.AppRoleAssignmentRequired
 	}
-	sp.Tags = body.Tags
+	sp.Tags, sp.Notes = body.Tags, body.Notes
 	s.sps[sp.ID] = sp
 	s.logf("sim: service principal %s created for appId %s", sp.ID, sp.AppID)
 	return 201, entity("servicePrincipals/$entity", spView(sp)), nil
@@ -162,12 +169,10 @@ func (s *Server) createSP(r *http.Request) (int, graphBody, *graphError) {
 
 // routeAssignments serves /servicePrincipals/{id}/appRoleAssignedTo (the
 // resource side) and /appRoleAssignments (the principal side).
-func (s *Server) routeAssignments(r *http.Request, c caller, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeAssignments(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	if m == http.MethodGet && !c.can(append(append([]string{}, permReadApps...), permAssign...), append(append([]string{}, roleReadApps...), roleAssign...)) {
-		return 0, nil, errDenied()
-	}
-	if m != http.MethodGet && !c.can(permAssign, roleAssign) {
+	op := map[string]graphOp{http.MethodGet: opAssignmentList, http.MethodPost: opAssignmentWrite, http.MethodDelete: opAssignmentDelete}[m]
+	if op == 0 && m != http.MethodGet || !c.allowed(op) {
 		return 0, nil, errDenied()
 	}
 	var body struct {
@@ -196,7 +201,7 @@ func (s *Server) routeAssignments(r *http.Request, c caller, segs []pathSeg) (in
 				out = append(out, a)
 			}
 		}
-		return 200, collection("servicePrincipals('"+sp.ID+"')/"+side, out), nil
+		return 200, s.page(r, q, "servicePrincipals('"+sp.ID+"')/"+side, out), nil
 	case m == http.MethodPost && len(segs) == 3 && side == "appRoleAssignedTo":
 		return s.createAssignment(c, sp, body.PrincipalID, body.ResourceID, body.AppRoleID)
 	case m == http.MethodPost && len(segs) == 3 && side == "appRoleAssignments":
@@ -225,7 +230,7 @@ func (s *Server) routeAssignments(r *http.Request, c caller, segs []pathSeg) (in
 // checkAssignRole applies the directory roles of microsoft.md §5: Microsoft
 // Graph application permissions need Privileged Role Administrator or
 // Global Administrator; other app roles an application administrator role.
-func (s *Server) checkAssignRole(c caller, resource *servicePrincipal, toServicePrincipal bool) *graphError {
+func (s *view) checkAssignRole(c caller, resource *servicePrincipal, toServicePrincipal bool) *graphError {
 	if c.user == nil {
 		return nil
 	}
@@ -241,7 +246,7 @@ func (s *Server) checkAssignRole(c caller, resource *servicePrincipal, toService
 	return nil
 }
 
-func (s *Server) createAssignment(c caller, res *servicePrincipal, principalID, resourceID, roleID string) (int, graphBody, *graphError) {
+func (s *view) createAssignment(c caller, res *servicePrincipal, principalID, resourceID, roleID string) (int, graphBody, *graphError) {
 	if !strings.EqualFold(resourceID, res.ID) {
 		return 0, nil, errBadRequest("Invalid value specified for property 'resourceId' of resource 'AppRoleAssignment'.")
 	}
@@ -278,16 +283,18 @@ func (s *Server) createAssignment(c caller, res *servicePrincipal, principalID, 
 
 // ---- oauth2PermissionGrants ----
 
-func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+func (s *view) routeGrants(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	m := r.Method
-	if m == http.MethodGet && !c.can(permReadGrants, append(append([]string{}, roleReadApps...), roleGrants...)) {
+	if m == http.MethodGet && !c.allowed(opGrantRead) {
 		return 0, nil, errDenied()
 	}
 	if m != http.MethodGet {
-		if !c.can(permGrants, roleGrants) {
+		if !c.allowed(opGrantWrite) {
 			return 0, nil, errDenied()
 		}
-		if c.user != nil && !s.hasRoleLocked(c.user, RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudAppAdmin, RoleAppAdmin) {
+		// The directory roles that may create delegated grants (GDC
+		// includes/rbac-for-apis/rbac-oauth2permissiongrant-apis-write.md).
+		if c.user != nil && !s.hasRoleLocked(c.user, grantWriterRoles...) {
 			return 0, nil, errDenied()
 		}
 	}
@@ -309,7 +316,7 @@ func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg)
 		if e != nil {
 			return 0, nil, e
 		}
-		return 200, collection("oauth2PermissionGrants", out), nil
+		return 200, s.page(r, q, "oauth2PermissionGrants", out), nil
 	case len(segs) == 1 && m == http.MethodPost:
 		var body permissionGrant
 		if e := readJSON(r, &body); e != nil {
@@ -350,7 +357,7 @@ func (s *Server) routeGrants(r *http.Request, c caller, q query, segs []pathSeg)
 	return 0, nil, gerr(405, "Request_BadRequest", "The request is not supported: %s /%s.", m, joinSegs(segs))
 }
 
-func (s *Server) hasRoleLocked(u *user, roles ...string) bool {
+func (s *view) hasRoleLocked(u *user, roles ...string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.hasRole(u, roles...)
@@ -358,7 +365,7 @@ func (s *Server) hasRoleLocked(u *user, roles ...string) bool {
 
 // createGrant validates and stores a delegated permission grant (caller
 // holds s.mu). New service principals are not yet visible here.
-func (s *Server) createGrant(body permissionGrant) (int, graphBody, *graphError) {
+func (s *view) createGrant(body permissionGrant) (int, graphBody, *graphError) {
 	for _, id := range []string{body.ClientID, body.ResourceID} {
 		if id == "" {
 			return 0, nil, errBadRequest("Invalid value specified for property 'clientId' or 'resourceId' of resource 'OAuth2PermissionGrant'.")

@@ -87,7 +87,16 @@ func (g *sdkGraph) request(method abs.HttpMethod, path string, body any) *abs.Re
 // receives the JSON body.
 func (g *sdkGraph) call(c context.Context, method abs.HttpMethod, path string, body, out any) error {
 	g.t.Helper()
+	return g.callWith(c, method, path, nil, body, out)
+}
+
+// callWith is call with extra request headers (ConsistencyLevel).
+func (g *sdkGraph) callWith(c context.Context, method abs.HttpMethod, path string, headers map[string]string, body, out any) error {
+	g.t.Helper()
 	ri := g.request(method, path, body)
+	for k, v := range headers {
+		ri.Headers.TryAdd(k, v)
+	}
 	var status int
 	var raw []byte
 	h := abs.NewRequestHandlerOption()
@@ -151,7 +160,9 @@ func TestGraphSDKEveryCall(t *testing.T) {
 		t.Fatalf("me: %v", err)
 	}
 	var roles list
-	if err := get("/me/transitiveMemberOf/microsoft.graph.directoryRole", &roles); err != nil || len(roles.Value) != 1 || field(roles.Value[0], "roleTemplateId") != RoleGlobalAdmin || field(roles.Value[0], "displayName") != "Global Administrator" {
+	wantGraphErr(t, get("/me/transitiveMemberOf/microsoft.graph.directoryRole", &roles), 400, "Request_UnsupportedQuery")
+	if err := g.callWith(c, abs.GET, "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", map[string]string{"ConsistencyLevel": "eventual"}, nil, &roles); err != nil ||
+		len(roles.Value) != 1 || field(roles.Value[0], "roleTemplateId") != RoleGlobalAdmin || roles.Value[0]["displayName"] != nil {
 		t.Fatalf("directory roles: %v %v", err, roles)
 	}
 	var hd obj

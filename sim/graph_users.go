@@ -2,18 +2,28 @@ package sim
 
 import (
 	"net/http"
+	"strings"
 )
 
-func userJSON(u *user) map[string]any {
+// userJSON is a user as Graph shows it; basic is the profile that
+// User.ReadBasic.All alone may read (displayName, givenName, surname, mail,
+// userPrincipalName and id; other properties are null).
+func userJSON(u *user, basic bool) map[string]any {
 	var mail any
 	if u.HasMailbox || u.Mail != "" {
 		mail = mailOf(u)
 	}
-	return map[string]any{
+	m := map[string]any{
 		"id": u.ID, "userPrincipalName": u.UPN, "displayName": u.DisplayName, "givenName": nilIfEmpty(u.GivenName),
 		"surname": nilIfEmpty(u.Surname), "mail": mail, "accountEnabled": !u.Blocked, "businessPhones": []string{},
 		"jobTitle": nil, "mobilePhone": nil, "officeLocation": nil, "preferredLanguage": "en-US", "userType": "Member",
 	}
+	if basic {
+		for _, k := range []string{"accountEnabled", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "userType"} {
+			m[k] = nil
+		}
+	}
+	return m
 }
 
 func nilIfEmpty(s string) any {
@@ -23,16 +33,27 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
+// errCastNeedsAdvancedQuery: an OData cast on a directory relationship is
+// an advanced query: without ConsistencyLevel: eventual and $count=true
+// Graph answers 400 Request_UnsupportedQuery (aad-advanced-queries, "Use of
+// OData cast with transitive members list"; the wording follows that
+// page's documented error for a missing advanced-query parameter).
+func errCastNeedsAdvancedQuery(cast string) *graphError {
+	return gerr(400, "Request_UnsupportedQuery", "The OData cast '%s' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information", cast)
+}
+
 // routeUser serves /users, /users/{id|upn}, /users/{id}/licenseDetails and
-// /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole (/me maps here).
-func (s *Server) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
+// /users/{id}/transitiveMemberOf[/microsoft.graph.directoryRole] (/me maps
+// here), each with its documented permission (graph_perms.go).
+func (s *view) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (int, graphBody, *graphError) {
 	if r.Method != http.MethodGet {
 		return 0, nil, gerr(405, "Request_BadRequest", "The HTTP method '%s' is not allowed for this resource.", r.Method)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	basic := !c.readsFullUsers()
 	if len(segs) == 1 {
-		if !c.can(permReadUsers, roleReadUsers) {
+		if !c.allowed(opUserList) {
 			return 0, nil, errDenied()
 		}
 		out, e := listMatching(q, s.users, []filterProp[*user]{
@@ -40,42 +61,79 @@ func (s *Server) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (
 			prop("mail", mailOf),
 			prop("id", func(u *user) string { return u.ID }),
 			prop("displayName", func(u *user) string { return u.DisplayName }),
-		}, nil, func(u *user) any { return userJSON(u) })
+		}, nil, func(u *user) any { return userJSON(u, basic) })
 		if e != nil {
 			return 0, nil, e
 		}
-		return 200, collection("users", out), nil
+		return 200, s.page(r, q, "users", out), nil
 	}
 	if segs[1].name == "me" {
 		return 0, nil, errBadRequest("/me request is only valid with delegated authentication flow.")
 	}
 	u := s.userByName(segs[1].name)
 	self := u != nil && c.user != nil && u.ID == c.user.ID
-	if !self && !c.can(permReadUsers, roleReadUsers) {
-		return 0, nil, errDenied()
-	}
-	if u == nil {
-		return 0, nil, errNotFound(segs[1].name)
-	}
+	// User.Read reads the signed-in user's own profile and memberships
+	// (user-get.md note).
+	ownScope := self && c.holdsAny([]string{"User.Read", "User.ReadWrite"})
 	switch {
 	case len(segs) == 2:
-		return 200, entity("users/$entity", userJSON(u)), nil
-	case len(segs) == 3 && segs[2].name == "licenseDetails":
-		if !self && !c.can(permLicences, nil) {
+		if !ownScope && !(self && c.allowed(opMeGet)) && !c.allowed(opUserGet) {
 			return 0, nil, errDenied()
+		}
+		if u == nil {
+			return 0, nil, errNotFound(segs[1].name)
+		}
+		return 200, entity("users/$entity", userJSON(u, basic && !self)), nil
+	case len(segs) == 3 && segs[2].name == "licenseDetails":
+		if c.user == nil {
+			return 0, nil, errDenied() // application permissions are not supported
+		}
+		if !ownScope && !c.allowed(opLicenseDetails) {
+			return 0, nil, errDenied()
+		}
+		if u == nil {
+			return 0, nil, errNotFound(segs[1].name)
 		}
 		var out []any
 		if u.SKU != "" {
 			out = append(out, map[string]any{"id": u.SKUID + "_" + u.ID, "skuId": u.SKUID, "skuPartNumber": u.SKU, "servicePlans": u.Plans})
 		}
-		return 200, collection("users('"+u.ID+"')/licenseDetails", out), nil
-	case len(segs) == 4 && (segs[2].name == "transitiveMemberOf" || segs[2].name == "memberOf") && (segs[3].name == "microsoft.graph.directoryRole" || segs[3].name == "graph.directoryRole"):
+		return 200, s.page(r, q, "users('"+u.ID+"')/licenseDetails", out), nil
+	case (len(segs) == 3 || len(segs) == 4) && (segs[2].name == "transitiveMemberOf" || segs[2].name == "memberOf"):
+		if !ownScope && !c.allowed(opMemberOf) {
+			return 0, nil, errDenied()
+		}
+		if u == nil {
+			return 0, nil, errNotFound(segs[1].name)
+		}
+		if len(segs) == 4 {
+			cast := segs[3].name
+			if cast != "microsoft.graph.directoryRole" && cast != "graph.directoryRole" {
+				return 0, nil, gerr(400, "BadRequest", "Resource not found for the segment '%s'.", cast)
+			}
+			if !q.count || !strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") {
+				return 0, nil, errCastNeedsAdvancedQuery(cast)
+			}
+		}
+		// The sim has no groups: memberships are the directory roles.
+		full := c.readsDirectoryRoles()
 		var out []any
 		for _, id := range u.RoleIDs {
-			out = append(out, map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": seedID("role/" + id),
-				"displayName": roleNames[id], "roleTemplateId": id, "description": "Members of this role: " + roleNames[id] + ".", "deletedDateTime": nil})
+			role := map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": seedID("role/" + id),
+				"displayName": roleNames[id], "roleTemplateId": id, "description": "Members of this role: " + roleNames[id] + ".", "deletedDateTime": nil}
+			if !full {
+				// Limited information for an object type the caller may
+				// not read: the type and id only (permissions-overview)
+				// and, as observed in the field, roleTemplateId.
+				role["displayName"], role["description"] = nil, nil
+			}
+			out = append(out, role)
 		}
-		return 200, collection("directoryRoles", out), nil
+		context := "directoryObjects"
+		if len(segs) == 4 {
+			context = "directoryRoles"
+		}
+		return 200, s.page(r, q, context, out), nil
 	}
 	return 0, nil, gerr(400, "BadRequest", "Resource not found for the segment '%s'.", segs[len(segs)-1].name)
 }

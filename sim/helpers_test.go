@@ -29,7 +29,7 @@ const (
 )
 
 // adminScopes are the Graph scopes the wizard asks for (microsoft.md §5).
-var adminScopes = []string{"https://graph.microsoft.com/Application.ReadWrite.All", "https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
+var adminScopes = []string{"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Application.ReadWrite.All", "https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
 	"https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All", "https://graph.microsoft.com/User.Read.All"}
 
 func startSim(t testing.TB, opts Options) *Server {
@@ -136,9 +136,19 @@ func ropcToken(t testing.TB, s *Server, upn, pw string, scopes []string) string 
 
 // rawGraph is a minimal JSON client for test set-up over the real socket.
 type rawGraph struct {
-	t     testing.TB
-	s     *Server
-	token string
+	t      testing.TB
+	s      *Server
+	token  string
+	header map[string]string
+}
+
+func (g rawGraph) withHeader(k, v string) rawGraph {
+	h := map[string]string{k: v}
+	for hk, hv := range g.header {
+		h[hk] = hv
+	}
+	g.header = h
+	return g
 }
 
 func (g rawGraph) do(method, path string, body any) (int, map[string]any, http.Header) {
@@ -153,6 +163,9 @@ func (g rawGraph) do(method, path string, body any) (int, map[string]any, http.H
 		req.Header.Set("Authorization", "Bearer "+g.token)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range g.header {
+		req.Header.Set(k, v)
+	}
 	resp, err := g.s.HTTPClient().Do(req)
 	if err != nil {
 		g.t.Fatalf("%s %s: %v", method, path, err)
@@ -257,3 +270,8 @@ func publicSilentAccount(a public.Account) public.AcquireSilentOption {
 func publicChallenge(v string) public.AcquireByAuthCodeOption { return public.WithChallenge(v) }
 
 func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
+
+func decodeJSON(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

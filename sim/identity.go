@@ -43,16 +43,16 @@ func (s *Server) loginHandler() http.Handler {
 	mux.HandleFunc("GET /devicelogin", s.deviceLoginPage)
 	mux.HandleFunc("POST /devicelogin", s.deviceLoginPost)
 	mux.HandleFunc("GET /common/UserRealm/{user}", s.userRealm)
-	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.withTenant(s.openIDConfig))
-	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.withTenant(s.keys))
-	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.withTenant(s.deviceCodeEndpoint))
-	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.withTenant(s.tokenEndpoint))
-	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.withTenant(s.authorize))
-	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.withTenant(s.authorizePost))
-	mux.HandleFunc("GET /{tenant}/adminconsent", s.withTenant(s.adminConsent))
-	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.withTenant(s.adminConsent))
-	mux.HandleFunc("POST /{tenant}/adminconsent", s.withTenant(s.adminConsentPost))
-	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.withTenant(s.adminConsentPost))
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.withTenant((*view).openIDConfig))
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.withTenant((*view).keys))
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.withTenant((*view).deviceCodeEndpoint))
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.withTenant((*view).tokenEndpoint))
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.withTenant((*view).authorize))
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.withTenant((*view).authorizePost))
+	mux.HandleFunc("GET /{tenant}/adminconsent", s.withTenant((*view).adminConsent))
+	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.withTenant((*view).adminConsent))
+	mux.HandleFunc("POST /{tenant}/adminconsent", s.withTenant((*view).adminConsentPost))
+	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.withTenant((*view).adminConsentPost))
 	postOnly := func(w http.ResponseWriter, r *http.Request) {
 		writeAAD(w, r, aad(405, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
 	}
@@ -64,18 +64,38 @@ func (s *Server) loginHandler() http.Handler {
 	return mux
 }
 
-// withTenant resolves the {tenant} segment: the tenant id, a verified
-// domain, organizations or common. Anything else is AADSTS90002.
-func (s *Server) withTenant(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+// withTenant resolves the {tenant} segment: a tenant id or verified
+// domain of one of the simulator's tenants, organizations or common (then
+// the seed tenant's view until the user is known: forUser). Anything else
+// is AADSTS90002.
+func (s *Server) withTenant(h func(*view, http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		t := r.PathValue("tenant")
-		switch strings.ToLower(t) {
-		case TenantID, InitialDomain, DefaultDomain, "organizations", "common":
-			h(w, r, strings.ToLower(t))
-		default:
-			writeAAD(w, r, errUnknownTenant(t))
+		seg := r.PathValue("tenant")
+		if isMultiTenantSegment(seg) {
+			h(s.home(), w, r, strings.ToLower(seg))
+			return
 		}
+		s.mu.Lock()
+		t := s.tenantBySegment(seg)
+		s.mu.Unlock()
+		if t == nil {
+			writeAAD(w, r, errUnknownTenant(seg))
+			return
+		}
+		h(s.viewOf(t), w, r, strings.ToLower(seg))
 	}
+}
+
+// forUser is the view a request on organizations/common continues in once
+// the user is known: the user's own tenant (caller holds s.mu).
+func (s *view) forUser(seg, name string) *view {
+	if !isMultiTenantSegment(seg) {
+		return s
+	}
+	if u, t := s.userAnywhere(name); u != nil {
+		return s.viewOf(t)
+	}
+	return s
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -84,7 +104,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (s *Server) openIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) openIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
 	seg := tenant
 	issuer := s.v2Issuer()
 	if isMultiTenantSegment(tenant) {
@@ -119,7 +139,7 @@ func (s *Server) openIDConfig(w http.ResponseWriter, r *http.Request, tenant str
 	})
 }
 
-func (s *Server) keys(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *view) keys(w http.ResponseWriter, r *http.Request, _ string) {
 	pub := s.signKey.PublicKey
 	writeJSON(w, 200, map[string]any{"keys": []map[string]any{{
 		"kty": "RSA", "use": "sig", "kid": s.kid, "alg": "RS256",
@@ -136,7 +156,10 @@ func (s *Server) userRealm(w http.ResponseWriter, r *http.Request) {
 		domain = name[i+1:]
 	}
 	kind := "Unknown"
-	if strings.EqualFold(domain, InitialDomain) || strings.EqualFold(domain, DefaultDomain) {
+	s.mu.Lock()
+	managed := s.tenantBySegment(domain) != nil
+	s.mu.Unlock()
+	if managed {
 		kind = "Managed"
 	}
 	writeJSON(w, 200, map[string]any{
@@ -155,7 +178,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) *aadError {
 	return nil
 }
 
-func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request, tenant string) {
 	if e := parseForm(w, r); e != nil {
 		writeAAD(w, r, e)
 		return
@@ -175,10 +198,8 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request, tena
 		device: opaqueID() + opaqueID()[:20], user: userCode(), clientAppID: c.appID, clientName: c.name,
 		scope: r.PostForm.Get("scope"), tenantSeg: tenant, expires: now.Add(s.deviceCodeLifetime),
 	}
-	if s.opts.AutoApprove != "" {
-		if u := s.userByName(s.opts.AutoApprove); u != nil && !u.Blocked {
-			dc.approvedBy = u.ID
-		}
+	if u := s.autoApprover(); u != nil && !u.Blocked {
+		dc.approvedBy = u.ID
 	}
 	s.purgeExpired(now)
 	s.devices[dc.device] = dc
@@ -205,7 +226,7 @@ func userCode() string {
 }
 
 // tokenEndpoint is /{tenant}/oauth2/v2.0/token for every grant.
-func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *view) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant string) {
 	if e := parseForm(w, r); e != nil {
 		writeAAD(w, r, e)
 		return
@@ -235,7 +256,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant st
 }
 
 // token runs one token request (caller holds s.mu).
-func (s *Server) token(f url.Values, tenant, clientID, secret string, now time.Time) (map[string]any, *aadError) {
+func (s *view) token(f url.Values, tenant, clientID, secret string, now time.Time) (map[string]any, *aadError) {
 	grant := f.Get("grant_type")
 	switch grant {
 	case "":
@@ -247,6 +268,29 @@ func (s *Server) token(f url.Values, tenant, clientID, secret string, now time.T
 	case "device_code", "urn:ietf:params:oauth:grant-type:device_code", "authorization_code", "refresh_token":
 	default:
 		return nil, aad(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", grant)
+	}
+	if isMultiTenantSegment(tenant) {
+		// organizations: the tenant is the signing-in user's.
+		name := ""
+		switch grant {
+		case "password":
+			name = f.Get("username")
+		case "authorization_code":
+			if c := s.codes[f.Get("code")]; c != nil {
+				name = c.userID
+			}
+		case "refresh_token":
+			if rt := s.refresh[f.Get("refresh_token")]; rt != nil {
+				name = rt.userID
+			}
+		default:
+			if dc := s.devices[f.Get("device_code")]; dc != nil {
+				name = dc.approvedBy
+			}
+		}
+		if name != "" {
+			s = s.forUser(tenant, name)
+		}
 	}
 	c, e := s.lookupClient(clientID, tenant, now)
 	if e != nil {
@@ -289,13 +333,13 @@ func (s *Server) token(f url.Values, tenant, clientID, secret string, now time.T
 	}
 }
 
-func (s *Server) clientCredentials(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
+func (s *view) clientCredentials(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
 	req, e := s.parseScopes(f.Get("scope"), true)
 	if e != nil {
 		return nil, e
 	}
 	if c.sp == nil {
-		return nil, errMissingClientSP(c.appID)
+		return nil, errMissingClientSP(c.appID, s.ID)
 	}
 	roles, e := s.appRoles(c, req, now)
 	if e != nil {
@@ -310,7 +354,7 @@ func (s *Server) clientCredentials(c *client, f url.Values, now time.Time) (map[
 }
 
 // userTokens issues access (+ refresh, id) tokens for a signed-in user.
-func (s *Server) userTokens(c *client, u *user, req scopeRequest, now time.Time) (map[string]any, *aadError) {
+func (s *view) userTokens(c *client, u *user, req scopeRequest, now time.Time) (map[string]any, *aadError) {
 	scopes, e := s.delegatedScopes(c, u, req, now)
 	if e != nil {
 		return nil, e
@@ -341,7 +385,7 @@ func (s *Server) userTokens(c *client, u *user, req scopeRequest, now time.Time)
 	}
 	resp := map[string]any{"token_type": "Bearer", "expires_in": int(accessTokenLifetime.Seconds()) - 1,
 		"ext_expires_in": int(accessTokenLifetime.Seconds()) - 1, "access_token": at,
-		"client_info": clientInfo(u.ID)}
+		"client_info": clientInfo(u.ID, s.ID)}
 	if req.has("offline_access") {
 		rt := opaqueID() + opaqueID() + opaqueID()
 		s.refresh[rt] = &refreshGrant{clientAppID: c.appID, userID: u.ID}
@@ -357,7 +401,7 @@ func (s *Server) userTokens(c *client, u *user, req scopeRequest, now time.Time)
 	return resp, nil
 }
 
-func (s *Server) pollDeviceCode(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
+func (s *view) pollDeviceCode(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
 	code := f.Get("device_code")
 	if code == "" {
 		code = f.Get("code") // MSAL Go before 1.0 sent "code"
@@ -375,11 +419,10 @@ func (s *Server) pollDeviceCode(c *client, f url.Values, now time.Time) (map[str
 		return nil, aad(400, "authorization_declined", 65004, "User declined to consent to access the app.")
 	}
 	if dc.approvedBy == "" {
-		tooFast := !dc.lastPoll.IsZero() && now.Sub(dc.lastPoll) < deviceCodeInterval*time.Second
+		// Microsoft's polling errors have no slow_down (ED
+		// v2-oauth2-device-code.md; microsoft.md §7): polling too fast is
+		// still authorization_pending.
 		dc.lastPoll = now
-		if tooFast {
-			return nil, aad(400, "slow_down", 70016, "OAuth 2.0 device flow error. Authorization is pending. Poll no more often than every %d seconds.", deviceCodeInterval)
-		}
 		return nil, aad(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	if s.deviceCodeBlocked {
@@ -402,7 +445,7 @@ func (s *Server) pollDeviceCode(c *client, f url.Values, now time.Time) (map[str
 	return resp, e
 }
 
-func (s *Server) redeemCode(c *client, secret string, f url.Values, now time.Time) (map[string]any, *aadError) {
+func (s *view) redeemCode(c *client, secret string, f url.Values, now time.Time) (map[string]any, *aadError) {
 	code := s.codes[f.Get("code")]
 	if f.Get("code") == "" {
 		return nil, errMissingParam("code")
@@ -441,10 +484,14 @@ func (s *Server) redeemCode(c *client, secret string, f url.Values, now time.Tim
 	if e != nil {
 		return nil, e
 	}
-	return s.userTokens(c, s.userByID(code.userID), req, now)
+	u := s.userByID(code.userID)
+	if u == nil {
+		return nil, errInvalidGrant(9002313, "Invalid request. Request is malformed or invalid. The provided value for the 'code' parameter is not valid.")
+	}
+	return s.userTokens(c, u, req, now)
 }
 
-func (s *Server) redeemRefresh(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
+func (s *view) redeemRefresh(c *client, f url.Values, now time.Time) (map[string]any, *aadError) {
 	rt := s.refresh[f.Get("refresh_token")]
 	if f.Get("refresh_token") == "" {
 		return nil, errMissingParam("refresh_token")
@@ -473,9 +520,15 @@ func (s *Server) ApproveDeviceCode(userCode, upn string) error {
 	if dc == nil {
 		return &codeError{userCode}
 	}
-	u := s.userByName(upn)
-	if u == nil {
-		return errUnknownUser(DefaultDomain)
+	u, t := s.userAnywhere(upn)
+	// A code asked for on one tenant's endpoint signs in that tenant's
+	// users only (organizations: any tenant's).
+	if u == nil || !isMultiTenantSegment(dc.tenantSeg) && s.tenantBySegment(dc.tenantSeg) != t {
+		domain := DefaultDomain
+		if i := strings.LastIndex(upn, "@"); i >= 0 {
+			domain = upn[i+1:]
+		}
+		return errUnknownUser(domain)
 	}
 	if u.Blocked {
 		return errUserBlocked()
@@ -530,7 +583,7 @@ func (s *Server) deviceByUserCode(code string) *deviceCode {
 
 // publicRedirect reports whether a redirect URI belongs to the app's public
 // client (mobile and desktop) platform, where no secret is needed.
-func (s *Server) publicRedirect(a *application, uri string) bool {
+func (s *view) publicRedirect(a *application, uri string) bool {
 	if a == nil {
 		return true
 	}
@@ -559,7 +612,10 @@ func redirectMatches(registered []string, uri string) bool {
 	return false
 }
 
-func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+// isLoopbackHost: "The IPv6 loopback address ([::1]) is not currently
+// supported" as a redirect URI (ED reply-url.md), so only localhost and
+// 127.0.0.1 count.
+func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" }
 
 // purgeExpired drops expired device codes and auth codes
 // (caller holds s.mu), so a long-running simulator does not grow.

@@ -168,7 +168,8 @@ func TestDeviceCodePollingErrors(t *testing.T) {
 	if st, b := poll(code); st != 400 || b["error"] != "authorization_pending" {
 		t.Fatalf("first poll: %d %v", st, b)
 	}
-	if st, b := poll(code); st != 400 || b["error"] != "slow_down" {
+	// No slow_down: Microsoft does not list it; a fast poll is still pending.
+	if st, b := poll(code); st != 400 || b["error"] != "authorization_pending" {
 		t.Fatalf("fast second poll: %d %v", st, b)
 	}
 	if st, b := poll("not-a-code"); st != 400 || b["error"] != "bad_verification_code" {
@@ -219,9 +220,15 @@ func TestROPCAndUserErrors(t *testing.T) {
 
 	// Scopes of two resources in one request, and .default mixed with names.
 	_, err = pc.AcquireTokenByUsernamePassword(c, []string{"https://graph.microsoft.com/User.Read", "https://outlook.office.com/IMAP.AccessAsUser.All"}, adminUPN, adminPW)
-	wantAAD(t, err, 700022)
+	wantAAD(t, err, 28000)
+	if !strings.Contains(err.Error(), "AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource.") {
+		t.Errorf("28000 text: %v", err)
+	}
 	_, err = pc.AcquireTokenByUsernamePassword(c, []string{"https://graph.microsoft.com/.default", "https://graph.microsoft.com/User.Read"}, adminUPN, adminPW)
 	wantAAD(t, err, 70011)
+	if !strings.Contains(err.Error(), "AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope ") {
+		t.Errorf("70011 text: %v", err)
+	}
 
 	// Azure CLI is preauthorized for a fixed set only.
 	az := publicClient(t, s, AzureCLIClientID, "")

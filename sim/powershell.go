@@ -14,6 +14,22 @@ import (
 // an error names the line and the cmdlet and carries Exchange's text.
 // It runs as an Organization Management member: no caller is checked.
 func (s *Server) RunPowerShell(script string) (string, error) {
+	return s.home().runPowerShell(script)
+}
+
+// RunPowerShellIn is RunPowerShell in another tenant's Exchange
+// organization (SecondTenantID).
+func (s *Server) RunPowerShellIn(tenantID, script string) (string, error) {
+	s.mu.Lock()
+	t := s.tenantBySegment(tenantID)
+	s.mu.Unlock()
+	if t == nil {
+		return "", fmt.Errorf("sim: no tenant %q", tenantID)
+	}
+	return s.viewOf(t).runPowerShell(script)
+}
+
+func (s *view) runPowerShell(script string) (string, error) {
 	var out strings.Builder
 	for i, line := range strings.Split(strings.ReplaceAll(script, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(line)

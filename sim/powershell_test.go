@@ -45,17 +45,17 @@ Test-ServicePrincipalAuthorization -Identity ` + app.spID + ` -Resource helpdesk
 	if mb.IMAPEnabled || mb.POPEnabled || !mb.EWSEnabled || mb.SMTPAuth != exchange.SMTPAuthInherit {
 		t.Errorf("CAS mailbox %+v", mb)
 	}
-	if b.TenantSMTPAuthDisabled() {
+	if orgSMTPOff(b) {
 		t.Error("Set-TransportConfig did not apply")
 	}
-	if !b.EWSAllowed(app.appID) || !b.EWSAllowed(SeedEWSAppID) || b.EWSAllowed("99999999-0000-0000-0000-000000000000") {
+	if !b.EWSAllowed(TenantID, app.appID) || !b.EWSAllowed(TenantID, SeedEWSAppID) || b.EWSAllowed(TenantID, "99999999-0000-0000-0000-000000000000") {
 		t.Error("EWS allow-list not applied")
 	}
 	out, err = s.RunPowerShell("Get-OrganizationConfig\nGet-OrganizationConfig -RetrieveEwsOperationAccessPolicy | Format-List EwsEnabled,EwsAllowedAppIDs")
 	if err != nil || strings.Count(out, SeedEWSAppID+","+app.appID) != 1 {
 		t.Errorf("the allow-list reads only with -RetrieveEwsOperationAccessPolicy: %v\n%s", err, out)
 	}
-	if _, err := s.RunPowerShell("Set-OrganizationConfig -EwsEnabled $false"); err != nil || b.EWSAllowed(app.appID) {
+	if _, err := s.RunPowerShell("Set-OrganizationConfig -EwsEnabled $false"); err != nil || b.EWSAllowed(TenantID, app.appID) {
 		t.Errorf("EwsEnabled $false: %v", err)
 	}
 
@@ -94,7 +94,7 @@ Test-ServicePrincipalAuthorization -Identity ` + app.spID + ` -Resource helpdesk
 		}
 	}
 	// -WhatIf changes nothing.
-	if out, err := s.RunPowerShell("Set-TransportConfig -SmtpClientAuthenticationDisabled $true -WhatIf"); err != nil || !strings.Contains(out, "What if") || b.TenantSMTPAuthDisabled() {
+	if out, err := s.RunPowerShell("Set-TransportConfig -SmtpClientAuthenticationDisabled $true -WhatIf"); err != nil || !strings.Contains(out, "What if") || orgSMTPOff(b) {
 		t.Errorf("WhatIf: %v %q", err, out)
 	}
 }
@@ -261,7 +261,7 @@ func TestExchangeKnobs(t *testing.T) {
 	}
 	s.SetTenantSMTPAuthDisabled(false)
 	mb, ok := b.Mailbox("HELPDESK@contoso.com")
-	if !ok || mb.IMAPEnabled || mb.POPEnabled || mb.SMTPAuth != exchange.SMTPAuthDisabled || b.TenantSMTPAuthDisabled() {
+	if !ok || mb.IMAPEnabled || mb.POPEnabled || mb.SMTPAuth != exchange.SMTPAuthDisabled || orgSMTPOff(b) {
 		t.Errorf("mailbox %+v", mb)
 	}
 	if err := s.SetIMAPEnabled("unlicensed@contoso.com", true); err == nil {
@@ -290,14 +290,21 @@ func TestExchangeKnobs(t *testing.T) {
 	if n := len(b.Messages("helpdesk@contoso.com")); n != 4 {
 		t.Errorf("after Deliver to a secondary address: %d", n)
 	}
-	if b.TenantID() != TenantID {
-		t.Error("tenant id")
+	if !b.KnownTenant(TenantID) || !b.KnownTenant(SecondTenantID) || b.KnownTenant("72f988bf-86f1-41af-91ab-2d7cd011db47") {
+		t.Error("known tenants")
 	}
 	if _, err := b.VerifyToken("not.a.token"); err == nil {
 		t.Error("garbage token verified")
 	}
 	// The seeded EWS allow-list: only its app.
-	if !b.EWSAllowed(SeedEWSAppID) || b.EWSAllowed(GraphCLIClientID) {
+	if !b.EWSAllowed(TenantID, SeedEWSAppID) || b.EWSAllowed(TenantID, GraphCLIClientID) {
 		t.Error("seeded EWS allow-list")
 	}
+}
+
+// orgSMTPOff is the seed tenant's Set-TransportConfig value as Exchange's
+// front ends see it.
+func orgSMTPOff(b exchange.Backend) bool {
+	mb, _ := b.Mailbox("helpdesk@contoso.com")
+	return mb.OrgSMTPAuthDisabled
 }

@@ -28,7 +28,7 @@ var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true,
 
 // resourceFor maps an identifier URI or appId to a resource service
 // principal of the tenant (caller holds s.mu).
-func (s *Server) resourceFor(id string) *resolvedResource {
+func (s *view) resourceFor(id string) *resolvedResource {
 	aud := strings.TrimRight(id, "/")
 	switch strings.ToLower(aud) {
 	case "https://graph.microsoft.com", GraphAppID:
@@ -41,7 +41,7 @@ func (s *Server) resourceFor(id string) *resolvedResource {
 
 // parseScopes checks a scope parameter the way Entra does: one resource per
 // request, .default never mixed with named scopes, names that exist.
-func (s *Server) parseScopes(raw string, clientCredentials bool) (scopeRequest, *aadError) {
+func (s *view) parseScopes(raw string, clientCredentials bool) (scopeRequest, *aadError) {
 	req := scopeRequest{raw: raw, asked: map[string]string{}}
 	fields := splitScopes(raw)
 	if len(fields) == 0 {
@@ -61,12 +61,13 @@ func (s *Server) parseScopes(raw string, clientCredentials bool) (scopeRequest, 
 		}
 		res := s.resourceFor(resID)
 		if res == nil || res.sp == nil {
-			return req, errResourceNotFound(resID)
+			return req, errResourceNotFound(resID, s.Name)
 		}
 		if req.res != nil && req.res.sp != res.sp {
 			if clientCredentials {
 				return req, errInvalidScope(raw)
 			}
+			// The v2.0 endpoint names this AADSTS28000 (field reports).
 			return req, errMultiResource(raw)
 		}
 		if req.res == nil {
@@ -130,7 +131,7 @@ var firstParties = map[string]firstParty{
 
 // lookupClient finds the client application as the token endpoint sees it
 // (caller holds s.mu): replication delay applies to new apps.
-func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, *aadError) {
+func (s *view) lookupClient(appID, tenantSeg string, now time.Time) (*client, *aadError) {
 	if appID == "" {
 		return nil, errMissingParam("client_id")
 	}
@@ -138,13 +139,22 @@ func (s *Server) lookupClient(appID, tenantSeg string, now time.Time) (*client, 
 		return &client{appID: strings.ToLower(appID), name: fp.name, firstParty: true}, nil
 	}
 	a := s.appByAppID(appID)
-	if a == nil || now.Sub(a.created) < s.delays.AppToToken {
-		return nil, errUnknownClient(appID)
+	// Another tenant's app is known here only when it is multi-tenant
+	// (its service principal, if any, is looked up below).
+	if a == nil || now.Sub(a.created) < s.delays.AppToToken || a.home != s.tenant && a.SignInAudience == "AzureADMyOrg" {
+		return nil, errUnknownClient(appID, s.Name)
 	}
 	if a.SignInAudience == "AzureADMyOrg" && isMultiTenantSegment(tenantSeg) {
-		return nil, errSingleTenant(a.AppID)
+		return nil, errSingleTenant(a.AppID, a.DisplayName)
 	}
-	return &client{appID: a.AppID, name: a.DisplayName, app: a, sp: s.spByAppID(a.AppID)}, nil
+	sp := s.spByAppID(a.AppID)
+	// A deactivated app (isDisabled) and a service principal with sign-in
+	// disabled (accountEnabled false) get no tokens (learn
+	// deactivate-app-registration; ED error codes, 7000112).
+	if a.IsDisabled != nil && *a.IsDisabled || sp != nil && !sp.AccountEnabled {
+		return nil, errAppDisabled(a.AppID, a.DisplayName)
+	}
+	return &client{appID: a.AppID, name: a.DisplayName, app: a, sp: sp}, nil
 }
 
 func isMultiTenantSegment(t string) bool {
@@ -175,7 +185,7 @@ func (s *Server) checkSecret(c *client, secret string, now time.Time) *aadError 
 
 // delegatedScopes decides which of the requested delegated permissions the
 // token carries: only what was consented (caller holds s.mu).
-func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.Time) ([]string, *aadError) {
+func (s *view) delegatedScopes(c *client, u *user, req scopeRequest, now time.Time) ([]string, *aadError) {
 	res := req.res
 	if c.firstParty {
 		fp := firstParties[c.appID]
@@ -195,10 +205,12 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 		}
 		// Graph Command Line Tools: the user approved the listed scopes on
 		// the sign-in page, which is their consent. Scopes that need an
-		// admin ("type": "Admin") need a user who may consent to them.
+		// admin ("type": "Admin") need a user who may consent to them, or
+		// an admin's tenant-wide grant to the client's service principal.
 		if !s.mayConsentAdminScopes(u) {
+			granted := s.consentedScopes(s.spByAppID(c.appID), res.sp, u, now)
 			for _, n := range req.named {
-				if ps, _ := res.sp.scope(n); ps.Type == "Admin" {
+				if ps, _ := res.sp.scope(n); ps.Type == "Admin" && !granted[ps.Value] {
 					return nil, errNoConsent(c.appID, c.name)
 				}
 			}
@@ -211,23 +223,7 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 	if c.sp != nil && c.sp.AppRoleAssignmentRequired && !s.userAssigned(u, c.sp) {
 		return nil, errNotAssigned(c.appID, c.name, u.UPN)
 	}
-	consented := map[string]bool{}
-	if c.sp != nil {
-		for _, g := range s.grants {
-			if g.ClientID != c.sp.ID || g.ResourceID != res.sp.ID {
-				continue
-			}
-			if g.ConsentType != "AllPrincipals" && (g.PrincipalID == nil || !strings.EqualFold(*g.PrincipalID, u.ID)) {
-				continue
-			}
-			// Consent not yet effective is not there.
-			for _, v := range splitScopes(g.effectiveScope(now, s.delays.Consent)) {
-				if ps, ok := res.sp.scope(v); ok {
-					consented[ps.Value] = true
-				}
-			}
-		}
-	}
+	consented := s.consentedScopes(c.sp, res.sp, u, now)
 	var out []string
 	if req.dflt {
 		for _, ps := range res.sp.OAuth2PermissionScopes {
@@ -252,6 +248,30 @@ func (s *Server) delegatedScopes(c *client, u *user, req scopeRequest, now time.
 	return withOIDC(out, req), nil
 }
 
+// consentedScopes are the delegated permissions on res that client's
+// grants (tenant-wide or for u) carry at now: consent not yet replicated
+// is not there (caller holds s.mu).
+func (s *view) consentedScopes(client, res *servicePrincipal, u *user, now time.Time) map[string]bool {
+	consented := map[string]bool{}
+	if client == nil {
+		return consented
+	}
+	for _, g := range s.grants {
+		if g.ClientID != client.ID || g.ResourceID != res.ID {
+			continue
+		}
+		if g.ConsentType != "AllPrincipals" && (g.PrincipalID == nil || !strings.EqualFold(*g.PrincipalID, u.ID)) {
+			continue
+		}
+		for _, v := range splitScopes(g.effectiveScope(now, s.delays.Consent)) {
+			if ps, ok := res.scope(v); ok {
+				consented[ps.Value] = true
+			}
+		}
+	}
+	return consented
+}
+
 // withOIDC adds the OpenID scopes a Graph token shows in scp.
 func withOIDC(scopes []string, req scopeRequest) []string {
 	out := append([]string(nil), scopes...)
@@ -266,7 +286,7 @@ func withOIDC(scopes []string, req scopeRequest) []string {
 	return out
 }
 
-func (s *Server) userAssigned(u *user, sp *servicePrincipal) bool {
+func (s *view) userAssigned(u *user, sp *servicePrincipal) bool {
 	for _, a := range s.assigns {
 		if a.ResourceID == sp.ID && strings.EqualFold(a.PrincipalID, u.ID) {
 			return true
@@ -276,34 +296,29 @@ func (s *Server) userAssigned(u *user, sp *servicePrincipal) bool {
 }
 
 // appRoles are the application permissions of an app-only token: the client
-// SP's app role assignments on the resource (caller holds s.mu).
-func (s *Server) appRoles(c *client, req scopeRequest, now time.Time) ([]string, *aadError) {
+// SP's app role assignments on the resource (caller holds s.mu). While a
+// new assignment replicates (Delays.Consent) it is simply not there: the
+// token comes without that role, or without roles at all, which is what
+// is widely observed, rather than an AADSTS65001 (microsoft.md §15.3).
+func (s *view) appRoles(c *client, req scopeRequest, now time.Time) ([]string, *aadError) {
 	var roles []string
-	pending := false
 	for _, id := range sortedKeys(s.assigns) {
 		a := s.assigns[id]
-		if a.PrincipalID != c.sp.ID || a.ResourceID != req.res.sp.ID {
-			continue
-		}
-		if now.Sub(a.created) < s.delays.Consent {
-			pending = true
+		if a.PrincipalID != c.sp.ID || a.ResourceID != req.res.sp.ID || now.Sub(a.created) < s.delays.Consent {
 			continue
 		}
 		if r, ok := req.res.sp.role(a.AppRoleID); ok && !slices.Contains(roles, r.Value) {
 			roles = append(roles, r.Value)
 		}
 	}
-	if pending {
-		return nil, errNoConsent(c.appID, c.name)
-	}
 	return roles, nil
 }
 
 // checkUserPassword is ROPC's user check; interactive flows skip MFA.
-func (s *Server) checkUserPassword(name, password string, ropc bool, resource string) (*user, *aadError) {
+func (s *view) checkUserPassword(name, password string, ropc bool, resource string) (*user, *aadError) {
 	u := s.userByName(name)
 	if u == nil {
-		domain := DefaultDomain
+		domain := s.DefaultDomain
 		if i := strings.LastIndex(name, "@"); i >= 0 {
 			domain = name[i+1:]
 		}
@@ -323,13 +338,13 @@ func (s *Server) checkUserPassword(name, password string, ropc bool, resource st
 
 // mayConsentAdminScopes: consenting to delegated permissions that need an
 // admin is a Cloud Application Administrator task (microsoft.md §5).
-func (s *Server) mayConsentAdminScopes(u *user) bool {
+func (s *view) mayConsentAdminScopes(u *user) bool {
 	return s.hasRole(u, RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudAppAdmin, RoleAppAdmin)
 }
 
 // needsAdminApproval reports whether a first-party sign-in asks for admin
 // scopes this user cannot consent to (the page's "Need admin approval").
-func (s *Server) needsAdminApproval(clientAppID, scope string, u *user) bool {
+func (s *view) needsAdminApproval(clientAppID, scope string, u *user) bool {
 	if clientAppID != GraphCLIClientID || s.mayConsentAdminScopes(u) {
 		return false
 	}

@@ -43,7 +43,15 @@ const (
 	RoleCloudAppAdmin       = "158c047a-c907-4556-b7ef-446551a6b5f7"
 	RoleAppAdmin            = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
 	RoleExchangeAdmin       = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+	RoleAppDeveloper        = "cf1c38e5-3621-4004-a7cb-879624dced7c"
+	RoleDirectoryWriters    = "9360feb5-f418-4baa-8175-e2a00bac4301"
+	RoleUserAdmin           = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 )
+
+// grantWriterRoles may create, change and delete delegated permission
+// grants (GDC includes/rbac-for-apis/rbac-oauth2permissiongrant-apis-write.md
+// @393a21f6; microsoft.md §15.3).
+var grantWriterRoles = []string{RoleGlobalAdmin, RolePrivilegedRoleAdmin, RoleCloudAppAdmin, RoleAppAdmin, RoleAppDeveloper, RoleDirectoryWriters, RoleUserAdmin}
 
 var roleNames = map[string]string{
 	RoleGlobalAdmin:         "Global Administrator",
@@ -51,6 +59,9 @@ var roleNames = map[string]string{
 	RoleCloudAppAdmin:       "Cloud Application Administrator",
 	RoleAppAdmin:            "Application Administrator",
 	RoleExchangeAdmin:       "Exchange Administrator",
+	RoleAppDeveloper:        "Application Developer",
+	RoleDirectoryWriters:    "Directory Writers",
+	RoleUserAdmin:           "User Administrator",
 }
 
 // azureCLIScopes is the fixed set Azure CLI is preauthorized for on Graph.
@@ -77,6 +88,8 @@ func seedUsers() []*user {
 			Plans: []servicePlan{planEXOEnterprise, planEXOFoundation}, HasMailbox: true},
 		{ID: seedID("user/cloudadmin"), UPN: "cloudadmin@" + DefaultDomain, DisplayName: "Casey Cloud", GivenName: "Casey", Surname: "Cloud",
 			Password: "Demo-Cloud-2026!", RoleIDs: []string{RoleCloudAppAdmin}},
+		{ID: seedID("user/appdev"), UPN: "appdev@" + DefaultDomain, DisplayName: "Drew Developer", GivenName: "Drew", Surname: "Developer",
+			Password: "Demo-Dev-2026!", RoleIDs: []string{RoleAppDeveloper}},
 		{ID: seedID("user/exadmin"), UPN: "exadmin@" + DefaultDomain, DisplayName: "Eli Exchange", GivenName: "Eli", Surname: "Exchange",
 			Password: "Demo-Exch-2026!", RoleIDs: []string{RoleExchangeAdmin}},
 		{ID: seedID("user/helpdesk"), UPN: "helpdesk@" + DefaultDomain, DisplayName: "Help Desk", GivenName: "Help", Surname: "Desk",
@@ -89,6 +102,18 @@ func seedUsers() []*user {
 			Password: "Demo-Nolic-2026!", SKU: "FLOW_FREE", SKUID: "f30db892-07e9-47e9-837c-80727f46fd3d",
 			Plans: []servicePlan{planEXOFoundation}},
 		{ID: seedID("user/support"), UPN: "support@" + DefaultDomain, DisplayName: "Support", Blocked: true, Shared: true, HasMailbox: true},
+	}
+}
+
+// secondTenantUsers are the second tenant's: its admin and one mailbox.
+func secondTenantUsers() []*user {
+	return []*user{
+		{ID: seedID("tailspin/user/admin"), UPN: "admin@" + SecondTenantInitialDomain, DisplayName: "Taylor Admin", GivenName: "Taylor", Surname: "Admin",
+			Password: "Demo-Tailspin-2026!", RoleIDs: []string{RoleGlobalAdmin}, SKU: "SPE_E3", SKUID: "05e9a617-0261-4cee-bb44-138d3ef5d965",
+			Plans: []servicePlan{planEXOEnterprise, planEXOFoundation}, HasMailbox: true},
+		{ID: seedID("tailspin/user/orders"), UPN: "orders@" + SecondTenantDefaultDomain, DisplayName: "Orders", GivenName: "Orders", Surname: "Desk",
+			Password: "Demo-Orders-2026!", SKU: "EXCHANGESTANDARD", SKUID: "4b9405b0-7788-4568-add1-99614e613b69",
+			Plans: []servicePlan{planEXOStandard}, HasMailbox: true},
 	}
 }
 
@@ -146,6 +171,13 @@ func graphResourceSP(created time.Time) *servicePrincipal {
 			scope("Directory.AccessAsUser.All", "0e263e50-5827-48a4-b97c-d940288653c7", "Admin", "access the directory as the signed-in user"),
 			scope("Group.ReadWrite.All", "4e46008b-f24c-477d-8fff-7bb4ec7aafe0", "Admin", "read and write all groups"),
 			scope("AuditLog.Read.All", "e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20", "Admin", "read audit log data"),
+			scope("RoleManagement.Read.Directory", "741c54c3-0c1e-44a1-818b-3f97ab4e8c83", "Admin", "read the role-based access control settings for your directory"),
+			scope("GroupMember.Read.All", "bc024368-1153-4739-b217-4326f2e966d0", "Admin", "read group memberships"),
+			scope("Group.Read.All", "5f8c59db-677d-491f-a6b8-5f174b11ec1d", "Admin", "read all groups"),
+			scope("Organization.ReadWrite.All", "46ca0847-7e6b-426e-9775-ea810a948356", "Admin", "read and write organization information"),
+			// Its real id is not in the sources at hand: a placeholder, so a
+			// client asking for the least permission can (docs/sim-graph-permissions.md).
+			scope("LicenseAssignment.Read.All", seedID("graph-scope/LicenseAssignment.Read.All"), "Admin", "read the license assignments of users and groups"),
 		},
 		AppRoles: []appRole{
 			role("Mail.Read", "810c84a8-4a9e-49e6-bf7d-12d183f40d01", "read mail in all mailboxes"),
@@ -156,6 +188,10 @@ func graphResourceSP(created time.Time) *servicePrincipal {
 			role("Application.ReadWrite.All", "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "create, read, update and delete applications and service principals"),
 			role("AppRoleAssignment.ReadWrite.All", "06b708a9-e830-4db3-a914-8e69da51d44f", "manage app permission grants and app role assignments"),
 			role("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61", "read data in your organization's directory"),
+			role("Directory.ReadWrite.All", "19dbc75e-c2e2-444c-a770-ec69d8559fc7", "read and write data in your organization's directory"),
+			role("DelegatedPermissionGrant.ReadWrite.All", "8e8e4742-1d95-4f68-9d56-6ee75648c72a", "manage delegated permission grants"),
+			role("Organization.Read.All", "498476ce-e0fe-48b0-b801-37ba7e2685c6", "read organization information"),
+			role("RoleManagement.Read.Directory", "483bed4a-2ad3-4361-a73b-c83ccdbdc53c", "read the role-based access control settings for your directory"),
 		},
 	}
 }

@@ -34,6 +34,9 @@ type Options struct {
 	Latency     time.Duration                    // added to every HTTP request (benchmarks)
 	Logf        func(format string, args ...any) // nil = silent; never logs secrets or tokens
 	CACertFile  string                           // where the CA PEM is written; "" = a file in a temp dir
+	// Demo marks a sim started for the demo: the sign-in pages list the
+	// seeded accounts with their passwords (never otherwise).
+	Demo bool
 }
 
 // Delays are replication delays: for this long after an object is made,
@@ -82,6 +85,18 @@ type Info struct {
 	DeviceLoginURL string     `json:"device_login_url"`
 	CACertFile     string     `json:"ca_cert_file"`
 	Users          []UserInfo `json:"users"`
+	// OtherTenants are the further tenants (a second customer for
+	// multi-tenant consent); the services above serve them too.
+	OtherTenants []TenantInfo `json:"other_tenants"`
+}
+
+// TenantInfo is a further tenant as Info shows it.
+type TenantInfo struct {
+	TenantID   string     `json:"tenant_id"`
+	TenantName string     `json:"tenant_name"`
+	Domains    []string   `json:"domains"`
+	Authority  string     `json:"authority"`
+	Users      []UserInfo `json:"users"`
 }
 
 // UserInfo is one seeded user as Info shows it (passwords: demo only).
@@ -122,14 +137,11 @@ type Server struct {
 	started time.Time
 
 	mu      sync.Mutex
-	users   []*user
-	apps    map[string]*application       // by object id
-	sps     map[string]*servicePrincipal  // by object id
-	assigns map[string]*appRoleAssignment // by id
-	grants  map[string]*permissionGrant   // by id
-	devices map[string]*deviceCode        // by device_code
-	codes   map[string]*authCode          // by code
-	refresh map[string]*refreshGrant      // by refresh token
+	tenants []*tenant                // the seed tenant first (tenant.go)
+	apps    map[string]*application  // by object id, every tenant's
+	devices map[string]*deviceCode   // by device_code
+	codes   map[string]*authCode     // by code
+	refresh map[string]*refreshGrant // by refresh token
 
 	delays             Delays
 	throttleN          int
@@ -139,12 +151,13 @@ type Server struct {
 	maxSecretLifetime  time.Duration
 	secretPolicyID     string
 	deviceCodeLifetime time.Duration
+	pageSize           int // Graph directory page size; 0 = DefaultGraphPageSize
 	// deviceCodeBlocked models a Conditional Access policy that blocks the
 	// device code flow (Authentication flows → Device code flow).
 	deviceCodeBlocked bool
 
-	// Exchange Online's own state (exo.go), set through the cmdlet engine.
-	exo              *exoOrg
+	// The Exchange admin API's shared state (exo_rest.go); each tenant's
+	// Exchange organization is in tenant.exo.
 	exoPages         exoPager // admin API result pages (@odata.nextLink)
 	exoThrottleN     int
 	exoThrottleRetry time.Duration
@@ -179,14 +192,12 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts: opts, ca: ca, signKey: key, kid: opaqueID()[:27], started: time.Now(),
-		apps: map[string]*application{}, sps: map[string]*servicePrincipal{},
-		assigns: map[string]*appRoleAssignment{}, grants: map[string]*permissionGrant{},
+		apps:    map[string]*application{},
 		devices: map[string]*deviceCode{}, codes: map[string]*authCode{}, refresh: map[string]*refreshGrant{},
 		delays: opts.Delays, deviceCodeLifetime: DefaultDeviceCodeLifetime,
-		exo: newExoOrg(),
 	}
 	s.seed()
-	if opts.AutoApprove != "" && s.userByName(opts.AutoApprove) == nil {
+	if u, _ := s.userAnywhere(opts.AutoApprove); opts.AutoApprove != "" && u == nil {
 		return nil, fmt.Errorf("sim: AutoApprove %q is not a user of the seed tenant (e.g. admin@%s)", opts.AutoApprove, InitialDomain)
 	}
 	if err := s.writeCA(); err != nil {
@@ -197,15 +208,6 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func (s *Server) seed() {
-	long := s.started.Add(-365 * 24 * time.Hour) // seed objects replicated long ago
-	s.users = seedUsers()
-	for _, sp := range []*servicePrincipal{graphResourceSP(long), exoResourceSP(long)} {
-		s.sps[sp.ID] = sp
-	}
-	s.seedExchange()
 }
 
 func (s *Server) writeCA() error {
@@ -297,15 +299,25 @@ func (s *Server) Info() Info {
 		IMAP: s.imapAddr, POP: s.popAddr, SMTP: s.smtpAddr, EWSURL: s.ewsURL, ExchangeURL: strings.TrimSuffix(s.ewsURL, "/EWS/Exchange.asmx"),
 		DeviceLoginURL: s.loginURL + "/devicelogin", CACertFile: s.caFile,
 	}
-	for _, u := range s.users {
+	info.Users = usersInfo(s.tenants[0].users)
+	for _, t := range s.tenants[1:] {
+		info.OtherTenants = append(info.OtherTenants, TenantInfo{TenantID: t.ID, TenantName: t.Name, Domains: []string{t.InitialDomain, t.DefaultDomain},
+			Authority: s.loginURL + "/" + t.ID, Users: usersInfo(t.users)})
+	}
+	return info
+}
+
+func usersInfo(users []*user) []UserInfo {
+	var out []UserInfo
+	for _, u := range users {
 		ui := UserInfo{UPN: u.UPN, DisplayName: u.DisplayName, Password: u.Password, Roles: []string{},
 			Licence: licenceName(u), MFA: u.MFA, SharedMailbox: u.Shared, Mailbox: u.HasMailbox}
 		for _, r := range u.RoleIDs {
 			ui.Roles = append(ui.Roles, roleNames[r])
 		}
-		info.Users = append(info.Users, ui)
+		out = append(out, ui)
 	}
-	return info
+	return out
 }
 
 func licenceName(u *user) string {
@@ -406,9 +418,9 @@ func (s *Server) ExpireSecrets(appID string) {
 func (s *Server) SetMFARequired(upn string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.userByName(upn)
+	u, _ := s.userAnywhere(upn)
 	if u == nil {
-		s.logf("sim: SetMFARequired: no user %q in the tenant", upn)
+		s.logf("sim: SetMFARequired: no user %q in the tenants", upn)
 		return
 	}
 	u.MFA = on
@@ -469,7 +481,7 @@ func (s *Server) record(r Request) {
 
 // ---- lookups (caller holds s.mu) ----
 
-func (s *Server) userByName(name string) *user {
+func (s *view) userByName(name string) *user {
 	name = strings.TrimSpace(name)
 	for _, u := range s.users {
 		if strings.EqualFold(u.UPN, name) || strings.EqualFold(u.ID, name) {
@@ -479,7 +491,7 @@ func (s *Server) userByName(name string) *user {
 	return nil
 }
 
-func (s *Server) userByID(id string) *user {
+func (s *view) userByID(id string) *user {
 	for _, u := range s.users {
 		if strings.EqualFold(u.ID, id) {
 			return u
@@ -497,7 +509,7 @@ func (s *Server) appByAppID(appID string) *application {
 	return nil
 }
 
-func (s *Server) spByAppID(appID string) *servicePrincipal {
+func (s *view) spByAppID(appID string) *servicePrincipal {
 	for _, sp := range s.sps {
 		if strings.EqualFold(sp.AppID, appID) {
 			return sp
@@ -506,7 +518,7 @@ func (s *Server) spByAppID(appID string) *servicePrincipal {
 	return nil
 }
 
-func (s *Server) hasRole(u *user, roles ...string) bool {
+func (s *view) hasRole(u *user, roles ...string) bool {
 	for _, have := range u.RoleIDs {
 		for _, want := range roles {
 			if have == want {

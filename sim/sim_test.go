@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"html"
 	"io"
@@ -36,7 +37,7 @@ func TestInfoAndClose(t *testing.T) {
 			t.Errorf("Info user lacks %q", k)
 		}
 	}
-	if len(info.Users) != 7 || info.Users[0].Roles[0] != "Global Administrator" || info.Authority != info.AuthorityHost+"/"+TenantID {
+	if len(info.Users) != 8 || info.Users[0].Roles[0] != "Global Administrator" || info.Authority != info.AuthorityHost+"/"+TenantID {
 		t.Errorf("info %+v", info)
 	}
 	// Every service is on 127.0.0.1 only.
@@ -239,5 +240,36 @@ func TestAuthorizeFormPost(t *testing.T) {
 		"code": {html.UnescapeString(m[1])}, "redirect_uri": {"http://localhost:8400/"}, "scope": {"User.Read"}})
 	if st != 200 {
 		t.Fatalf("redeem: %d", st)
+	}
+}
+
+// Options.Latency paces every listener: HTTP requests and each reply of
+// the mail protocols.
+func TestLatencyOnMailListeners(t *testing.T) {
+	s := startSim(t, Options{Latency: 60 * time.Millisecond})
+	for _, addr := range []string{s.Info().IMAP, s.Info().POP} {
+		start := time.Now()
+		c, err := tls.Dial("tcp", addr, s.TLSConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if time.Since(start) < 60*time.Millisecond {
+			t.Errorf("%s greeted without the latency", addr)
+		}
+	}
+	start := time.Now()
+	c, err := net.Dial("tcp", s.Info().SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 64)
+	if _, err := c.Read(buf); err != nil || time.Since(start) < 60*time.Millisecond {
+		t.Errorf("SMTP greeting: %v after %v", err, time.Since(start))
 	}
 }

@@ -30,8 +30,8 @@ type tokenGrant struct {
 	secret      bool              // the client authenticated with a client secret (appidacr 1)
 }
 
-func (s *Server) v1Issuer() string { return "https://sts.windows.net/" + TenantID + "/" }
-func (s *Server) v2Issuer() string { return s.loginURL + "/" + TenantID + "/v2.0" }
+func (s *view) v1Issuer() string { return "https://sts.windows.net/" + s.ID + "/" }
+func (s *view) v2Issuer() string { return s.loginURL + "/" + s.ID + "/v2.0" }
 
 // signedAccessToken makes the access token in the v1.0 shape Entra issues
 // for both Microsoft Graph and Exchange Online (microsoft.md §9 and §15.3:
@@ -40,7 +40,7 @@ func (s *Server) v2Issuer() string { return s.loginURL + "/" + TenantID + "/v2.0
 // and five minutes before the issue time, exp an hour after it, as in
 // Entra's documented example token (iat = nbf, exp - iat = 3900 s; ED
 // access-token-claims-reference / id-tokens examples).
-func (s *Server) signedAccessToken(g tokenGrant, now time.Time) (string, error) {
+func (s *view) signedAccessToken(g tokenGrant, now time.Time) (string, error) {
 	issued := now.Add(-5 * time.Minute)
 	aud := "https://graph.microsoft.com"
 	if g.res != nil {
@@ -52,7 +52,7 @@ func (s *Server) signedAccessToken(g tokenGrant, now time.Time) (string, error) 
 		acr = "1"
 	}
 	c := jwt.MapClaims{
-		"aud": aud, "iss": s.v1Issuer(), "tid": TenantID, "ver": "1.0",
+		"aud": aud, "iss": s.v1Issuer(), "tid": s.ID, "ver": "1.0",
 		"iat": issued.Unix(), "nbf": issued.Unix(), "exp": now.Add(accessTokenLifetime).Unix(),
 		"appid": g.clientAppID, "appidacr": acr, "uti": opaqueID()[:22],
 	}
@@ -76,12 +76,12 @@ func (s *Server) signedAccessToken(g tokenGrant, now time.Time) (string, error) 
 	return s.sign(c)
 }
 
-func (s *Server) idToken(clientAppID string, u *user, now time.Time) (string, error) {
+func (s *view) idToken(clientAppID string, u *user, now time.Time) (string, error) {
 	issued := now.Add(-5 * time.Minute)
 	return s.sign(jwt.MapClaims{
 		"aud": clientAppID, "iss": s.v2Issuer(), "iat": issued.Unix(), "nbf": issued.Unix(),
 		"exp": now.Add(accessTokenLifetime).Unix(), "name": u.DisplayName, "oid": u.ID,
-		"preferred_username": u.UPN, "email": mailOf(u), "sub": subject(u.ID, clientAppID), "tid": TenantID, "ver": "2.0",
+		"preferred_username": u.UPN, "email": mailOf(u), "sub": subject(u.ID, clientAppID), "tid": s.ID, "ver": "2.0",
 	})
 }
 
@@ -93,8 +93,8 @@ func (s *Server) sign(c jwt.MapClaims) (string, error) {
 }
 
 // clientInfo is MSAL's client_info: base64url JSON of uid and utid.
-func clientInfo(oid string) string {
-	b, _ := json.Marshal(map[string]string{"uid": oid, "utid": TenantID})
+func clientInfo(oid, tid string) string {
+	b, _ := json.Marshal(map[string]string{"uid": oid, "utid": tid})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -125,8 +125,13 @@ func (s *Server) parseToken(raw string) (jwt.MapClaims, error) {
 		return nil, fmt.Errorf("token rejected: %w", err)
 	}
 	iss, _ := claims["iss"].(string)
-	if iss != s.v1Issuer() && iss != s.v2Issuer() {
-		return nil, fmt.Errorf("token rejected: issuer %q is not this tenant's", iss)
+	ok := false
+	for _, t := range s.tenants {
+		v := s.viewOf(t)
+		ok = ok || iss == v.v1Issuer() && str(claims["tid"]) == t.ID || iss == v.v2Issuer() && str(claims["tid"]) == t.ID
+	}
+	if !ok {
+		return nil, fmt.Errorf("token rejected: issuer %q is not one of these tenants'", iss)
 	}
 	return claims, nil
 }

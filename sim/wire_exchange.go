@@ -11,7 +11,7 @@ import (
 // listeners, EWS on the "ews" host, Graph mail under the Graph mux.
 
 func (s *Server) exchangeConfig() exchange.Config {
-	return exchange.Config{Backend: s.Backend(), TLS: s.ca.serverTLS(), Hostname: "SN6PR01CA0001.outlook.office365.com", Logf: s.opts.Logf}
+	return exchange.Config{Backend: s.Backend(), TLS: s.ca.serverTLS(), Hostname: "SN6PR01CA0001.outlook.office365.com", Logf: s.opts.Logf, Latency: s.opts.Latency}
 }
 
 type protoServer interface {

@@ -104,8 +104,8 @@ func checkToken(b Backend, raw string, svc service) (claims Claims, rbac bool, d
 		}
 		return claims, false, &denial{denyToken, "token not valid: " + msg}
 	}
-	if !strings.EqualFold(claims.TenantID, b.TenantID()) {
-		return claims, false, &denial{denyToken, "token is for tenant " + claims.TenantID + ", not this one"}
+	if !b.KnownTenant(claims.TenantID) {
+		return claims, false, &denial{denyToken, "token is for tenant " + claims.TenantID + ", not one of these"}
 	}
 	if !audienceIn(claims.Audience, exchangeAudiences) {
 		return claims, false, &denial{denyAudience, "audience " + claims.Audience + " is not Exchange Online"}
@@ -145,6 +145,10 @@ func authorizeSASL(b Backend, user, raw string, svc service) (grant, *denial) {
 			return g, &denial{denyToken, "user= " + user + " is not the token's user " + claims.UPN + " and the user has no FullAccess on it"}
 		}
 	}
+	if ok && !strings.EqualFold(mb.TenantID, claims.TenantID) {
+		// A mailbox of another tenant is as good as unknown.
+		return g, &denial{denyToken, "the token's tenant " + claims.TenantID + " does not hold " + user}
+	}
 	if !ok || !mb.Enabled {
 		return g, &denial{denyNoMailbox, "no mailbox for " + user}
 	}
@@ -163,7 +167,7 @@ func authorizeSASL(b Backend, user, raw string, svc service) (grant, *denial) {
 		case SMTPAuthDisabled:
 			return g, &denial{denySMTPMailboxOff, "SMTP AUTH disabled on " + mb.Address}
 		case SMTPAuthInherit:
-			if b.TenantSMTPAuthDisabled() {
+			if mb.OrgSMTPAuthDisabled {
 				return g, &denial{denySMTPTenantOff, "SMTP AUTH disabled for the tenant"}
 			}
 		}

@@ -50,6 +50,12 @@ type Mailbox struct {
 	POPEnabled  bool
 	EWSEnabled  bool
 	SMTPAuth    SMTPAuth
+	// TenantID is the tenant whose directory holds the mailbox: a token
+	// of another tenant does not open it.
+	TenantID string
+	// OrgSMTPAuthDisabled is the tenant's Set-TransportConfig
+	// -SmtpClientAuthenticationDisabled, which SMTPAuthInherit follows.
+	OrgSMTPAuthDisabled bool
 }
 
 // Message is one stored message.
@@ -85,8 +91,9 @@ type Backend interface {
 	// token issued by the tenant's identity platform and returns its claims.
 	// It does not check audience or permissions: the caller does.
 	VerifyToken(raw string) (Claims, error)
-	// TenantID is the tenant's GUID; tokens of other tenants are refused.
-	TenantID() string
+	// KnownTenant reports whether a tenant GUID is one of the tenants the
+	// Backend serves; tokens of other tenants are refused.
+	KnownTenant(tid string) bool
 	// Mailbox looks a mailbox up by SMTP address, UPN (case-insensitively)
 	// or the owner's directory object id (Graph's /users/{id}).
 	Mailbox(address string) (Mailbox, bool)
@@ -95,11 +102,9 @@ type Backend interface {
 	// UserAccess reports a user's own (replicated) FullAccess and SendAs on
 	// another mailbox, e.g. a shared one (delegated access).
 	UserAccess(upn, mailbox string) (fullAccess, sendAs bool)
-	// TenantSMTPAuthDisabled is Set-TransportConfig -SmtpClientAuthenticationDisabled.
-	TenantSMTPAuthDisabled() bool
-	// EWSAllowed applies Set-OrganizationConfig -EwsEnabled / -EwsAllowedAppIDs
-	// to a client appId.
-	EWSAllowed(appID string) bool
+	// EWSAllowed applies a tenant's Set-OrganizationConfig -EwsEnabled /
+	// -EwsAllowedAppIDs to a client appId.
+	EWSAllowed(tenantID, appID string) bool
 	// Messages lists a mailbox's messages, oldest first.
 	Messages(mailbox string) []Message
 	// Deliver stores a message in each recipient mailbox that exists in the

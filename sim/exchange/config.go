@@ -18,6 +18,10 @@ type Config struct {
 	// Timeout is the idle timeout per connection: a client silent for this
 	// long is disconnected. 0 = 2 minutes.
 	Timeout time.Duration
+	// Latency is added before every reply of the IMAP, POP3 and SMTP
+	// servers (one network round trip per command), as sim.Options.Latency
+	// is for HTTP; 0 = none.
+	Latency time.Duration
 }
 
 // defaultTimeout matches the order of Exchange Online's own idle limits.

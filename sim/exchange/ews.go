@@ -154,7 +154,7 @@ func (h *ewsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Set-OrganizationConfig -EwsEnabled / -EwsAllowedAppIDs applies before
 	// any mailbox is looked at.
-	if !b.EWSAllowed(claims.AppID) {
+	if !b.EWSAllowed(claims.TenantID, claims.AppID) {
 		h.cfg.logf("ews: %s refused: app %s is not allowed to use EWS in this organization", r.RemoteAddr, claims.AppID)
 		w.WriteHeader(http.StatusForbidden)
 		return
@@ -188,7 +188,7 @@ func (h *ewsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		own, ownOK = b.Mailbox(req.impersonate)
-		if !ownOK || !own.Enabled {
+		if !ownOK || !own.Enabled || !strings.EqualFold(own.TenantID, claims.TenantID) {
 			soapFault(w, "ErrorNonExistentMailbox", msgNoMailbox)
 			return
 		}
@@ -240,7 +240,7 @@ func (h *ewsHandler) operation(w http.ResponseWriter, r *http.Request, req ewsRe
 		return
 	}
 	mb, ok := b.Mailbox(target)
-	if !ok || !mb.Enabled {
+	if !ok || !mb.Enabled || !strings.EqualFold(mb.TenantID, claims.TenantID) {
 		soapResponse(w, op, errorMessage(op, "ErrorNonExistentMailbox", msgNoMailbox))
 		return
 	}

@@ -167,7 +167,7 @@ func (h *graphMailHandler) authenticate(w http.ResponseWriter, r *http.Request, 
 		graphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
 		return claims, false
 	}
-	if !strings.EqualFold(claims.TenantID, b.TenantID()) {
+	if !b.KnownTenant(claims.TenantID) {
 		graphError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.")
 		return claims, false
 	}
@@ -219,6 +219,9 @@ func (h *graphMailHandler) mailbox(w http.ResponseWriter, r *http.Request, rt gr
 		return Mailbox{}, false
 	}
 	mb, ok := b.Mailbox(key)
+	if ok && !strings.EqualFold(mb.TenantID, claims.TenantID) {
+		ok = false // another tenant's mailbox is not this tenant's user
+	}
 	if !ok {
 		if !claims.AppOnly() && !hasAny(claims.Scopes, append(own, shared...)) {
 			return denied("token lacks " + strings.Join(own, " or "))

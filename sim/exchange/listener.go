@@ -93,6 +93,7 @@ func (s *connServer) serve(ln net.Listener) error {
 			// the ClientHello: bound it too, or a silent client pins a goroutine.
 			nc.SetDeadline(time.Now().Add(s.cfg.timeout()))
 			c := newLineConn(nc, s.cfg.timeout())
+			c.latency = s.cfg.Latency
 			defer c.Close()
 			s.handle(c)
 		}()
@@ -145,6 +146,7 @@ type lineConn struct {
 	r       *bufio.Reader
 	w       *bufio.Writer
 	timeout time.Duration
+	latency time.Duration // added before each flush
 }
 
 func newLineConn(nc net.Conn, timeout time.Duration) *lineConn {
@@ -211,6 +213,9 @@ func (c *lineConn) reply(lines ...string) error {
 }
 
 func (c *lineConn) flush() error {
+	if c.latency > 0 {
+		time.Sleep(c.latency)
+	}
 	c.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.w.Flush()
 }

@@ -95,6 +95,9 @@ func newTestTenant(t testing.TB) *testTenant {
 func (tt *testTenant) addMailbox(m Mailbox) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
+	if m.TenantID == "" {
+		m.TenantID = tt.tenant
+	}
 	tt.mailboxes[strings.ToLower(m.Address)] = &m
 }
 
@@ -198,8 +201,6 @@ func (tt *testTenant) VerifyToken(raw string) (Claims, error) {
 	return c, nil
 }
 
-func (tt *testTenant) TenantID() string { return tt.tenant }
-
 func (tt *testTenant) Mailbox(address string) (Mailbox, bool) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
@@ -207,12 +208,16 @@ func (tt *testTenant) Mailbox(address string) (Mailbox, bool) {
 	if !ok {
 		for _, mb := range tt.mailboxes {
 			if strings.EqualFold(mb.UPN, address) {
-				return *mb, true
+				m, ok = mb, true
 			}
 		}
-		return Mailbox{}, false
+		if !ok {
+			return Mailbox{}, false
+		}
 	}
-	return *m, true
+	out := *m
+	out.OrgSMTPAuthDisabled = tt.smtpOff
+	return out, true
 }
 
 func (tt *testTenant) AppAccess(appID, mailbox string) AppAccess {
@@ -234,13 +239,9 @@ func (tt *testTenant) setUserAccess(upn, mailbox string, full, sendAs bool) {
 	tt.userAccess[strings.ToLower(upn)+"|"+strings.ToLower(mailbox)] = [2]bool{full, sendAs}
 }
 
-func (tt *testTenant) TenantSMTPAuthDisabled() bool {
-	tt.mu.Lock()
-	defer tt.mu.Unlock()
-	return tt.smtpOff
-}
+func (tt *testTenant) KnownTenant(tid string) bool { return strings.EqualFold(tid, tt.tenant) }
 
-func (tt *testTenant) EWSAllowed(appID string) bool {
+func (tt *testTenant) EWSAllowed(tenantID, appID string) bool {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	return !tt.ewsBlocked[appID]
