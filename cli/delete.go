@@ -3,15 +3,23 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/exchange"
+	"github.com/mailoauth/mailoauth/azure/exchangesetup"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/azure/signin"
 	"github.com/mailoauth/mailoauth/azure/state"
 	"github.com/mailoauth/mailoauth/engine"
+	"github.com/mailoauth/mailoauth/output/export"
 )
 
 // deleteOptions are `mailoauth delete`'s flags.
@@ -22,6 +30,8 @@ type deleteOptions struct {
 	yes     bool
 	jsonOut bool
 	tenant  string
+	// keepFiles keeps the local files that hold the secret.
+	keepFiles bool
 }
 
 const deleteExamples = `  # Show what would be removed, then ask
@@ -51,6 +61,7 @@ func newCmdDelete(io IO, runF func(context.Context, *deleteOptions) error) *cobr
 	o.state.register(cmd)
 	boolFlag(fs, &o.yes, "yes", false, "delete without asking")
 	boolFlag(fs, &o.jsonOut, "json", false, "print what was deleted as JSON on stdout")
+	boolFlag(fs, &o.keepFiles, "keep-files", false, "keep the setup's local files that hold the client secret (settings.md, settings.html, settings.json, .env, client-secret.txt)")
 	stringFlag(fs, &o.tenant, "tenant", "TENANT", "tenant to sign in to (default: the state file's)", checkTenant)
 	o.cloud.register(cmd)
 	return cmd
@@ -111,20 +122,112 @@ func deleteRun(ctx context.Context, o *deleteOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := provision.Delete(ctx, g, st, path)
-	if err != nil {
+	out := deleteOutcome{}
+	// Exchange first: its registration names the service principal.
+	if exchangeItems(st) {
+		out.Exchange, err = deleteExchange(ctx, io, c, hc, sess.TenantID(), path)
+		if err != nil {
+			return err
+		}
+		if st, err = state.Load(path); err != nil {
+			return err
+		}
+	}
+	if out.Entra, err = provision.Delete(ctx, g, st, path); err != nil {
 		return err
 	}
+	if !o.keepFiles && len(out.Entra.Refused) == 0 {
+		out.FilesRemoved = removeSecretFiles(filepath.Dir(path))
+	}
 	if o.jsonOut {
-		return writeJSON(io, res)
+		return writeJSON(io, out)
 	}
-	for _, d := range res.Deleted {
-		fmt.Fprintf(io.Out, "Deleted %s %s\n", d.Object, d.Detail)
-	}
-	for _, k := range res.Kept {
-		fmt.Fprintf(io.Out, "Kept %s %s\n", k.Object, k.Detail)
-	}
+	out.print(io.Out, filepath.Dir(path), o.keepFiles)
 	return nil
+}
+
+// deleteOutcome is what delete did, in Entra, in Exchange and on disk.
+type deleteOutcome struct {
+	Entra        *provision.DeleteResult     `json:"entra"`
+	Exchange     *exchangesetup.DeleteResult `json:"exchange,omitempty"`
+	FilesRemoved []string                    `json:"files_removed,omitempty"`
+}
+
+func (d deleteOutcome) print(w io.Writer, dir string, keptFiles bool) {
+	if x := d.Exchange; x != nil {
+		for _, c := range x.Removed {
+			fmt.Fprintf(w, "Exchange Online: %s\n", c.Summary())
+		}
+		for _, c := range x.Gone {
+			fmt.Fprintf(w, "Exchange Online: %s (already gone)\n", c.Object)
+		}
+		for _, c := range x.Kept {
+			fmt.Fprintf(w, "Exchange Online, left as it is: %s\n", c.Summary())
+		}
+		for _, r := range x.Refused {
+			fmt.Fprintf(w, "Exchange Online, refused: %s: %s\n", r.Object, r.Why)
+		}
+	}
+	for _, c := range d.Entra.Deleted {
+		fmt.Fprintln(w, c.Summary())
+	}
+	for _, c := range d.Entra.Kept {
+		fmt.Fprintf(w, "Kept %s: %s\n", c.Object, c.Detail)
+	}
+	for _, c := range d.Entra.Refused {
+		fmt.Fprintf(w, "Refused %s: %s\n", c.Object, c.Detail)
+	}
+	switch {
+	case len(d.FilesRemoved) > 0:
+		fmt.Fprintf(w, "Removed the local files that held the client secret in %s: %s\n", dir, strings.Join(d.FilesRemoved, ", "))
+	case keptFiles:
+		fmt.Fprintf(w, "Kept the local files in %s (--keep-files); they still hold the removed app's client secret.\n", dir)
+	}
+}
+
+// exchangeItems: the state records something mailoauth added in Exchange.
+func exchangeItems(st *state.State) bool {
+	if st.Exchange == nil {
+		return false
+	}
+	for _, it := range st.Exchange.Items {
+		if it.Created {
+			return true
+		}
+	}
+	return len(st.Exchange.Pending) > 0
+}
+
+// deleteExchange removes what mailoauth added in Exchange Online, after its
+// own sign-in; a refused sign-in leaves it, saying what is left.
+func deleteExchange(ctx context.Context, io IO, c cloud.Cloud, hc *http.Client, tenantID, path string) (*exchangesetup.DeleteResult, error) {
+	fmt.Fprintln(io.Err, "Sign in to Exchange Online as an Exchange administrator to remove what mailoauth added there:")
+	sess, err := exchange.SignIn(ctx, signin.Options{Cloud: c, Tenant: tenantID, HTTPClient: hc,
+		OnDeviceCode: func(p signin.DeviceCodePrompt) { fmt.Fprintln(io.Err, p.Message) }, OpenURL: openOrShow(io, "sign in")})
+	if err != nil {
+		return nil, fmt.Errorf("the Exchange Online sign-in failed (%w); nothing was deleted. Remove the app's Exchange registration and permissions with Remove-ServicePrincipal / Remove-MailboxPermission, or sign in as an Exchange Administrator and run delete again", err)
+	}
+	cl, err := exchange.NewClient(exchange.Options{Cloud: c, HTTPClient: hc}, sess)
+	if err != nil {
+		return nil, err
+	}
+	store, err := state.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return exchangesetup.Delete(ctx, cl, store, exchangesetup.ApplyOptions{})
+}
+
+// removeSecretFiles removes the setup's files that hold the client secret
+// (the app is gone, the secret with it) and returns their names.
+func removeSecretFiles(dir string) []string {
+	var out []string
+	for _, name := range []string{export.SettingsMD, export.SettingsHTML, export.SettingsJSON, export.DotEnv, engine.SecretFileName} {
+		if err := os.Remove(filepath.Join(dir, name)); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func deletionPreview(st *state.State) []string {

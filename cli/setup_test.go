@@ -110,14 +110,15 @@ func TestSetupJSONAndDebugHTTP(t *testing.T) {
 	}
 }
 
-// TestSetupLoginFails: app-only IMAP without the Exchange-side work exits
-// 3, and the JSON names the cause and the PowerShell fix.
+// TestSetupLoginFails: app-only IMAP with the Exchange side left to the
+// script (--exchange script) exits 3, and the JSON names the cause and the
+// PowerShell fix.
 func TestSetupLoginFails(t *testing.T) {
 	t.Parallel()
 	s := startSim(t)
 	out := filepath.Join(t.TempDir(), "out")
 	r := runMain(t, testCtx(t), s, nil, "", setupArgs(s, out, "--json",
-		"--product", "generic", "--method", "client-credentials", "--protocols", "imap", "--mailboxes", testMailbox)...)
+		"--product", "generic", "--method", "client-credentials", "--protocols", "imap", "--mailboxes", testMailbox, "--exchange", "script")...)
 	if r.code != ExitTestFailed {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, ExitTestFailed, r.err)
 	}

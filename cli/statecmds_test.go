@@ -301,12 +301,19 @@ func TestDeleteFromState(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("delete: exit %d\n%s", r.code, r.err)
 	}
-	var res struct {
-		Deleted []struct {
-			Object string `json:"object"`
-		} `json:"deleted"`
+	var delOut struct {
+		Entra struct {
+			Deleted []struct {
+				Object string `json:"object"`
+			} `json:"deleted"`
+		} `json:"entra"`
+		FilesRemoved []string `json:"files_removed"`
 	}
-	decodeJSON(t, r.out, &res)
+	decodeJSON(t, r.out, &delOut)
+	res := delOut.Entra
+	if len(delOut.FilesRemoved) == 0 {
+		t.Errorf("delete kept the local files that hold the secret: %s", r.out)
+	}
 	var deletes []string
 	for _, q := range s.Requests() {
 		if q.Service == "graph" && q.Method == "DELETE" {

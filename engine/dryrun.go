@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailoauth/mailoauth/azure/exchangesetup"
 	"github.com/mailoauth/mailoauth/azure/provision"
 	"github.com/mailoauth/mailoauth/steps"
 )
@@ -20,7 +21,7 @@ var ErrDryRunDone = errors.New("dry run: nothing was changed")
 type DryRun struct {
 	*Live
 	inner  steps.Engine
-	result *provision.DryRunResult
+	result *DryRunResult
 	text   string
 }
 
@@ -32,7 +33,16 @@ func NewDryRun(l *Live, inner steps.Engine) *DryRun {
 }
 
 // Result is the planned requests, after Apply returned ErrDryRunDone.
-func (d *DryRun) Result() *provision.DryRunResult { return d.result }
+func (d *DryRun) Result() *DryRunResult { return d.result }
+
+// DryRunResult is every Graph request and every Exchange cmdlet an apply
+// would send, in order, with nothing sent.
+type DryRunResult struct {
+	*provision.DryRunResult
+	// Exchange are the cmdlets with their parameters (Exchange Online's
+	// admin endpoint), planned from what was read.
+	Exchange []exchangesetup.PlannedCommand `json:"exchange,omitempty"`
+}
 
 // Text is Result for people.
 func (d *DryRun) Text() string { return d.text }
@@ -58,11 +68,12 @@ func (d *DryRun) Apply(ctx context.Context, dr steps.Draft, progress func(steps.
 	if err != nil {
 		return steps.Result{}, err
 	}
-	d.result, d.text = res, dryRunText(res)
+	d.result = &DryRunResult{DryRunResult: res, Exchange: d.exchangeDryRun()}
+	d.text = dryRunText(d.result)
 	return steps.Result{}, ErrDryRunDone
 }
 
-func dryRunText(r *provision.DryRunResult) string {
+func dryRunText(r *DryRunResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Dry run: nothing was changed. %s\n\n", r.Note)
 	round := 0
@@ -79,6 +90,13 @@ func dryRunText(r *provision.DryRunResult) string {
 	}
 	if len(r.Requests) == 0 {
 		b.WriteString("No request: the tenant already matches the plan.\n")
+	}
+	if len(r.Exchange) > 0 {
+		b.WriteString("\nExchange Online (the module's admin endpoint; each after the Entra part has the app's IDs):\n")
+		for _, c := range r.Exchange {
+			params, _ := json.Marshal(c.Command.Map())
+			fmt.Fprintf(&b, "  %s %s    # %s\n", c.Command.Cmdlet, params, c.Change.Progress())
+		}
 	}
 	if len(r.Manifest) > 0 {
 		fmt.Fprintf(&b, "\nrequiredResourceAccess (for change control):\n%s\n", r.Manifest)

@@ -122,6 +122,9 @@ type Live struct {
 	locks map[string]*safefile.Lock
 	// madeDirs are the folders this run created.
 	madeDirs map[string]bool
+	// exo is the Exchange Online side of the run (nil: not needed, or
+	// not signed in yet).
+	exo *exchangeRun
 }
 
 // removeIfOnlyLock removes dir when it holds nothing but the lock file.
@@ -343,6 +346,8 @@ func (e *Live) Preflight(ctx context.Context, d steps.Draft) ([]steps.Finding, e
 		e.mu.Lock()
 		e.inspect = in
 		e.mu.Unlock()
+		clientID, objectID, spID := in.App()
+		return append(append([]steps.Finding(nil), in.Findings...), e.exchangePreflight(ctx, d, clientID, spID, objectID)...), nil
 	}
 	return append([]steps.Finding(nil), in.Findings...), nil
 }
@@ -417,7 +422,7 @@ func (e *Live) Review(ctx context.Context, d steps.Draft) ([]steps.Change, error
 	for _, r := range dr.Requests {
 		out = append(out, r.Change)
 	}
-	return out, nil
+	return append(out, e.exchangeReview()...), nil
 }
 
 func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Event)) (steps.Result, error) {
@@ -457,7 +462,12 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 	if serr := e.recordSetup(store, d, reg); serr != nil && err == nil {
 		err = serr
 	}
+	if err == nil && reg != nil {
+		// The Exchange side, now that the app has its IDs.
+		err = e.exchangeApply(ctx, d, reg.ClientID, reg.SPID, reg.AppObjectID, store, progress)
+	}
 	res := steps.Result{TenantID: e.tenantID(), AppName: d.AppName, StateFile: statePath}
+
 	if reg != nil {
 		for _, c := range reg.Changes {
 			progress(steps.Event{Action: c.Headline(), Detail: c.Detail, Done: true})
@@ -493,6 +503,13 @@ func (e *Live) Apply(ctx context.Context, d steps.Draft, progress func(steps.Eve
 			}
 		}
 		e.mu.Unlock()
+	}
+	if run := e.exchangeRun(); run != nil && run.result != nil {
+		for _, c := range run.result.Done {
+			if c.Action.Changes() {
+				res.Actions = append(res.Actions, "Exchange Online: "+c.Summary())
+			}
+		}
 	}
 	return res, err
 }
@@ -543,8 +560,11 @@ func (e *Live) LoginTest(r steps.Result, t steps.TestInput) LoginTest {
 		SPObjectID: r.SPObjectID, AppObjectID: r.ObjectID, Flow: p.Flow, Input: t,
 		ChangedAt: changedAt, Timeout: e.testTimeout, SendTo: e.sendTo, OpenURL: e.openURL,
 		tweaks: e.tweaker(r.ObjectID),
-		// Right after setup nobody has run the Exchange script yet.
-		ExchangePending: p.Flow.AppOnly(),
+		// Exchange's state as read (the diagnosis states facts), and
+		// whether its part was left to the script (then its refusals are
+		// reported at once, not waited out).
+		Exchange:        e.exchangeFacts(),
+		ExchangePending: e.exchangePending(p.Flow),
 	}
 	if len(p.RedirectURIs) > 0 {
 		lt.RedirectURI = p.RedirectURIs[0]
@@ -611,7 +631,7 @@ func (e *Live) recordSetup(store *state.Store, d steps.Draft, reg *provision.Reg
 	return store.Update(func(st *state.State) {
 		if st.Setup != nil {
 			// What a login test recorded belongs to the same setup.
-			setup.LastTest, setup.LastPassed = st.Setup.LastTest, st.Setup.LastPassed
+			setup.LastTest, setup.LastPassed, setup.ScopedAway = st.Setup.LastTest, st.Setup.LastPassed, st.Setup.ScopedAway
 		}
 		st.Setup = setup
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailoauth/mailoauth/azure/catalog"
 	"github.com/mailoauth/mailoauth/azure/cloud"
+	"github.com/mailoauth/mailoauth/azure/explain"
 	"github.com/mailoauth/mailoauth/azure/graphapi"
 	"github.com/mailoauth/mailoauth/azure/mailcheck"
 	"github.com/mailoauth/mailoauth/azure/token"
@@ -30,6 +31,8 @@ type LoginTest struct {
 	Timeout     time.Duration
 	SendTo      string
 	OpenURL     func(string) error
+	// Exchange is Exchange Online's state as read (nil: not read).
+	Exchange *explain.ExchangeFacts
 	// exchangePending: the Exchange-side steps of an app-only setup have
 	// not been run yet (right after setup); see mailcheck.Config.
 	ExchangePending bool
@@ -61,7 +64,7 @@ func CheckLogins(ctx context.Context, lt LoginTest, progress func(steps.Event)) 
 		TenantID: lt.TenantID, ClientID: lt.ClientID, Secret: lt.Secret,
 		ServicePrincipalID: lt.SPObjectID, AppObjectID: lt.AppObjectID,
 		SendTo: lt.SendTo, Timeout: lt.Timeout, ChangedAt: lt.ChangedAt, HTTPClient: lt.HTTPClient,
-		ExchangeSetupPending: lt.ExchangePending,
+		ExchangeSetupPending: lt.ExchangePending, Exchange: lt.Exchange,
 		Retry: token.Retry{Budget: lt.Wait, OnEvent: func(ev token.Event) {
 			ev.Action = "Waiting for Microsoft to replicate: " + ev.Action
 			progress(ev)

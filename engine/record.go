@@ -45,6 +45,7 @@ func ExportInput(st *state.State, statePath string, c cloud.Cloud, secret string
 		Protocols: protocols, RedirectURIs: st.Plan.RedirectURIs, PublicClient: st.Plan.PublicClient,
 		Mailboxes: setup.Mailboxes, AdditionalUsers: setup.AdditionalUsers, Answers: setup.Answers,
 		Created:     CreatedLines(st),
+		Exchange:    exchangeStatusFor(st),
 		StateFile:   statePath,
 		GeneratedAt: at.UTC(),
 	}

@@ -162,7 +162,7 @@ func TestGraphSDKEveryCall(t *testing.T) {
 	var roles list
 	wantGraphErr(t, get("/me/transitiveMemberOf/microsoft.graph.directoryRole", &roles), 400, "Request_UnsupportedQuery")
 	if err := g.callWith(c, abs.GET, "/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true", map[string]string{"ConsistencyLevel": "eventual"}, nil, &roles); err != nil ||
-		len(roles.Value) != 1 || field(roles.Value[0], "roleTemplateId") != RoleGlobalAdmin || roles.Value[0]["displayName"] != nil {
+		len(roles.Value) != 1 || roles.Value[0]["roleTemplateId"] != nil || roles.Value[0]["displayName"] != nil {
 		t.Fatalf("directory roles: %v %v", err, roles)
 	}
 	var hd obj

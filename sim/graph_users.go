@@ -18,8 +18,13 @@ func userJSON(u *user, basic bool) map[string]any {
 		"surname": nilIfEmpty(u.Surname), "mail": mail, "accountEnabled": !u.Blocked, "businessPhones": []string{},
 		"jobTitle": nil, "mobilePhone": nil, "officeLocation": nil, "preferredLanguage": "en-US", "userType": "Member",
 	}
+	if u.HasMailbox {
+		m["proxyAddresses"] = u.proxyAddresses()
+	} else {
+		m["proxyAddresses"] = []string{}
+	}
 	if basic {
-		for _, k := range []string{"accountEnabled", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "userType"} {
+		for _, k := range []string{"accountEnabled", "proxyAddresses", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage", "userType"} {
 			m[k] = nil
 		}
 	}
@@ -61,6 +66,9 @@ func (s *view) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (in
 			prop("mail", mailOf),
 			prop("id", func(u *user) string { return u.ID }),
 			prop("displayName", func(u *user) string { return u.DisplayName }),
+			// Graph filters proxyAddresses with a lambda: the default query
+			// support of user-list (no ConsistencyLevel needed).
+			multiProp("proxyAddresses", func(u *user) []string { return u.proxyAddresses() }),
 		}, nil, func(u *user) any { return userJSON(u, basic) })
 		if e != nil {
 			return 0, nil, e
@@ -123,9 +131,11 @@ func (s *view) routeUser(r *http.Request, c caller, q query, segs []pathSeg) (in
 				"displayName": roleNames[id], "roleTemplateId": id, "description": "Members of this role: " + roleNames[id] + ".", "deletedDateTime": nil}
 			if !full {
 				// Limited information for an object type the caller may
-				// not read: the type and id only (permissions-overview)
-				// and, as observed in the field, roleTemplateId.
-				role["displayName"], role["description"] = nil, nil
+				// not read: the type and id only (permissions-overview,
+				// "Limited information returned for inaccessible member
+				// objects"). Field reports keep roleTemplateId; Microsoft's
+				// docs do not, and the sim is never the more lenient.
+				role["displayName"], role["description"], role["roleTemplateId"] = nil, nil, nil
 			}
 			out = append(out, role)
 		}

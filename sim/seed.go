@@ -166,7 +166,6 @@ func graphResourceSP(created time.Time) *servicePrincipal {
 			scope("DelegatedPermissionGrant.ReadWrite.All", "41ce6ca6-6826-4807-84f1-1c82854f7ee5", "Admin", "manage delegated permission grants"),
 			scope("Organization.Read.All", "4908d5b9-3fb2-4b1e-9336-1888b7937185", "Admin", "read organization information"),
 			scope("Directory.Read.All", "06da0dbc-49e2-44d2-8312-53f166ab848a", "Admin", "read data in your organization's directory"),
-			scope("RoleManagement.Read.Directory", "741c54c3-0c1e-44a1-818b-3f97ab4e8c83", "Admin", "read directory RBAC settings"),
 			scope("Directory.ReadWrite.All", "c5366453-9fb0-48a5-a156-24f0c49a4b84", "Admin", "read and write data in your organization's directory"),
 			scope("Directory.AccessAsUser.All", "0e263e50-5827-48a4-b97c-d940288653c7", "Admin", "access the directory as the signed-in user"),
 			scope("Group.ReadWrite.All", "4e46008b-f24c-477d-8fff-7bb4ec7aafe0", "Admin", "read and write all groups"),

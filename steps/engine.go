@@ -49,6 +49,11 @@ type Engine interface {
 	FindApps(ctx context.Context, displayName string) ([]ExistingApp, error)
 	// CheckMailbox reads what the tenant knows about an address.
 	CheckMailbox(ctx context.Context, address string) (MailboxInfo, error)
+	// ExchangeSignIn signs in to Exchange Online (a second device code,
+	// shown through show) when the draft needs Exchange-side work and its
+	// mode is apply. A refused sign-in or a missing Exchange role is not an
+	// error: the session says the Exchange part is left to the script.
+	ExchangeSignIn(ctx context.Context, d Draft, show func(DeviceCode)) (ExchangeSession, error)
 	// Review lists what Apply would create or change, changing nothing.
 	Review(ctx context.Context, d Draft) ([]Change, error)
 	// Apply makes the changes, reporting one Event per action. The state
@@ -71,6 +76,19 @@ type Tenant struct {
 	// Cloud is where the tenant lives; redirect URIs and settings use its
 	// hosts (login.microsoftonline.com, or the simulator's).
 	Cloud cloud.Cloud
+}
+
+// ExchangeSession is the Exchange Online side of the run.
+type ExchangeSession struct {
+	// Needed: the draft needs Exchange-side work or reads.
+	Needed bool `json:"needed"`
+	// Mode is apply or script.
+	Mode string `json:"mode,omitempty"`
+	// Account is who signed in to Exchange Online.
+	Account string `json:"account,omitempty"`
+	// Left says why the Exchange part is left to exchange-setup.ps1 (""
+	// when mailoauth does it).
+	Left string `json:"left,omitempty"`
 }
 
 // ExistingApp is an app registration already in the tenant.

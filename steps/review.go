@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -41,17 +42,34 @@ func review() Step {
 			return nil
 		},
 		Pages: []Page{func(s *State) []Question {
-			return []Question{
-				note("What will be created or changed", ReviewBody(s)),
-				{
+			qs := []Question{note("What will be created or changed", ReviewBody(s))}
+			// What mailoauth may change only if you say so (it did not make
+			// it, or it changes others too): asked, default no.
+			for _, f := range s.Findings {
+				if f.Ask == "" {
+					continue
+				}
+				key := f.Ask
+				qs = append(qs, Question{
+					Title: f.Text, Kind: Confirm, Default: strconv.FormatBool(s.Draft.Consents[key]), Help: f.Fix,
+					Set: func(s *State, v string) error {
+						if s.Draft.Consents == nil {
+							s.Draft.Consents = map[string]bool{}
+						}
+						s.Draft.Consents[key] = v == "true"
+						return nil
+					},
+				})
+			}
+			return append(qs,
+				Question{
 					Title: "Make these changes now?", Kind: Confirm, Default: "true",
 					Help: "After this, Ctrl-C stops cleanly after the action in hand; re-running resumes.",
 					Set: func(s *State, v string) error {
 						s.approved = v == "true"
 						return nil
 					},
-				},
-			}
+				})
 		}},
 		Act: func(ctx context.Context, s *State, e Engine, p Progress) error {
 			if !s.approved {

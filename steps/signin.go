@@ -10,8 +10,9 @@ import (
 // the pre-flight checks that need no product yet (roles, licences).
 func signIn() Step {
 	return Step{
-		ID:    SignInStep,
-		Title: "Sign in",
+		ID:      SignInStep,
+		Title:   "Sign in",
+		SignsIn: true,
 		Help: "Signs you in as a tenant administrator with a device code and reads the tenant " +
 			"(portal: sign in at portal.azure.com, Microsoft Entra ID → Overview → Tenant ID).",
 		Act: func(ctx context.Context, s *State, e Engine, p Progress) error {

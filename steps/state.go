@@ -33,6 +33,15 @@ type Draft struct {
 	AdditionalUsers   []string `json:"additional_users,omitempty"`
 	AssignUsers       bool     `json:"assign_users"`
 	RequireAssignment bool     `json:"require_assignment"`
+	// Exchange is apply (mailoauth makes the Exchange Online changes) or
+	// script (exchange-setup.ps1 is left to the admin).
+	Exchange string `json:"exchange,omitempty"`
+	// LimitMailboxAccess limits an app-only app to its mailboxes with RBAC
+	// for Applications.
+	LimitMailboxAccess bool `json:"limit_mailbox_access,omitempty"`
+	// Consents are the admin's answers to the review's yes/no questions
+	// (Finding.Ask), by key.
+	Consents map[string]bool `json:"consents,omitempty"`
 	// Notes are the product's warnings, notes and corrections to its
 	// vendor document (the settings sheet prints them).
 	Notes []string `json:"notes,omitempty"`
@@ -67,6 +76,8 @@ type State struct {
 
 	Tenant   Tenant
 	Findings []Finding
+	// Exchange is the Exchange Online side of the run.
+	Exchange ExchangeSession
 	// SignInFindings are the pre-flight findings read at sign-in; the
 	// review repeats only what is new since.
 	SignInFindings []Finding

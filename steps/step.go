@@ -28,6 +28,7 @@ const (
 	PlatformStep    ID = "platform"
 	PermissionsStep ID = "permissions"
 	SecretStep      ID = "secret"
+	ExchangeStep    ID = "exchange"
 	UsersStep       ID = "users"
 	ReviewStep      ID = "review"
 	TestStep        ID = "test"
@@ -66,6 +67,8 @@ type Step struct {
 	Act Action
 	// Summary is the one line shown in the side panel once done.
 	Summary func(s *State) string
+	// SignsIn marks a step whose Act shows a device code to approve.
+	SignsIn bool
 	// Commits marks the step whose Act changes the tenant (the review):
 	// after it, Esc no longer goes back and Ctrl-C stops cleanly.
 	Commits bool
@@ -75,7 +78,7 @@ type Step struct {
 func All() []Step {
 	return []Step{
 		signIn(), productStep(), register(), platform(), permissions(),
-		secret(), users(), review(), test(), export(),
+		secret(), exchangeStep(), users(), review(), test(), export(),
 	}
 }
 

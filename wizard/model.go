@@ -279,7 +279,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case m.phase == phaseFailed && msg.String() == "enter":
 		// Try again: the step's questions (or its action, if it has none).
 		return m.retry(), true
-	case m.device != nil && m.phase == phaseAct && m.all[m.step].ID == steps.SignInStep:
+	case m.device != nil && m.phase == phaseAct && m.all[m.step].SignsIn:
 		switch {
 		case key.Matches(msg, k.Open) && m.o.OpenURL != nil:
 			return m.openURL(m.device.VerificationURL), true

@@ -463,7 +463,7 @@ func TestSimDriveStopDuringApplyThenResume(t *testing.T) {
 		t.Errorf("update of %s not offered first: %q\n%s", out1.Result.AppID, cur, screen)
 	}
 	d.enter()
-	for _, q := range cat(infoQs, []qa{{"Mailbox address(es) E-mail Server will use", mailbox}}) {
+	for _, q := range cat(infoQs, exchangeQs, []qa{{"Mailbox address(es) E-mail Server will use", mailbox}}) {
 		d.answerLong(q.title, q.value)
 	}
 	screen = d.waitLong("the review", func(s string) bool {
@@ -540,7 +540,7 @@ func TestSimDriveRerunKeepsTheSecretUsable(t *testing.T) {
 	d2.answerLong("Which product will read or send the mail?", "select:Agiloft")
 	d2.run(registerQs)
 	d2.answerLong("already exist", "") // update it
-	d2.run(cat(infoQs, secretQs, []qa{{"Inbound account's full email address", mailbox}, {"Additional mailboxes this account reads (optional)", ""}}, reviewQs, testQs))
+	d2.run(cat(infoQs, secretQs, appOnlyEWSQs, []qa{{"Inbound account's full email address", mailbox}, {"Additional mailboxes this account reads (optional)", ""}}, reviewQs, testQs))
 	screen, m2 := d2.finishLong()
 	out2, err := m2.Outcome()
 	if err != nil {

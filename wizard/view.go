@@ -161,7 +161,7 @@ func (m *Model) anchor(lines []string, focus, height int) int {
 	last := max(len(lines)-height, 0)
 	switch m.phase {
 	case phaseAct, phaseStopping:
-		if m.device != nil && m.all[m.step].ID == steps.SignInStep {
+		if m.device != nil && m.all[m.step].SignsIn {
 			return 0 // the code first
 		}
 		if focus >= 0 {
@@ -426,7 +426,7 @@ func lineStyle(s *Styles, k steps.LineKind) *lipgloss.Style {
 func (m *Model) actBlocks() []block {
 	s := &m.c.Styles
 	var bs []block
-	if m.device != nil && m.all[m.step].ID == steps.SignInStep {
+	if m.device != nil && m.all[m.step].SignsIn {
 		bs = append(bs, textBlock("Open "+m.device.VerificationURL+" and enter the code:", nil), blank)
 		bs = append(bs, block{text: s.Code.Render(spaced(m.device.UserCode)), laidOut: true}, blank)
 		if g := m.state.Guide; g != nil && g.SignIn != "" {
@@ -476,7 +476,7 @@ func (m *Model) actBlocks() []block {
 	what := m.running
 	if what == "" {
 		what = "Working"
-		if m.all[m.step].ID == steps.SignInStep {
+		if m.all[m.step].SignsIn {
 			what = "Waiting for you to sign in"
 		}
 	}

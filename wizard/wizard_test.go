@@ -19,11 +19,14 @@ import (
 const mailbox = "helpdesk@contoso.com"
 
 var (
-	registerQs    = []qa{{"App registration name", ""}, {"Who may sign in?", ""}}
-	infoQs        = []qa{{"Platform and redirect", ""}, {"API permissions", ""}}
-	secretQs      = []qa{{"Client secret lifetime (months)", ""}}
-	reviewQs      = []qa{{"What will be created or changed", ""}, {"Make these changes now?", ""}}
-	testQs        = []qa{{"Test the login now?", ""}}
+	registerQs = []qa{{"App registration name", ""}, {"Who may sign in?", ""}}
+	infoQs     = []qa{{"Platform and redirect", ""}, {"API permissions", ""}}
+	secretQs   = []qa{{"Client secret lifetime (months)", ""}}
+	reviewQs   = []qa{{"What will be created or changed", ""}, {"Make these changes now?", ""}}
+	testQs     = []qa{{"Test the login now?", ""}}
+	exchangeQs = []qa{{"Make the Exchange Online changes now?", ""}}
+	// app-only EWS also asks whether to scope the app to its mailboxes.
+	appOnlyEWSQs  = cat(exchangeQs, []qa{{"Limit the app to its mailboxes?", ""}})
 	passwordQs    = []qa{{"Mailbox password (for this test only)", "Demo-Mail-2026!"}}
 	protocolsQ    = qa{"Which protocols will it use?", ""}
 	productScript = map[string][]qa{}
@@ -40,52 +43,52 @@ func cat(parts ...[]qa) []qa {
 func init() {
 	productScript["extraview"] = cat(
 		script("ExtraView", "", qa{"ExtraView instance URL", "https://ev.example.com/evj"}, protocolsQ),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, exchangeQs,
 		[]qa{{"EVMail address; BatchMail address if different", mailbox}, {"Only assigned users may sign in?", ""}},
 		reviewQs, testQs)
 	productScript["email-this-issue"] = cat(
 		script("Email This Issue", "", qa{"Callback URL from Email This Issue", "https://jira.example.com/plugins/servlet/oauth2/callback"}, protocolsQ),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, exchangeQs,
 		[]qa{{"Mailbox address(es) Email This Issue will use", mailbox}},
 		reviewQs, testQs)
 	productScript["genesys"] = cat(
 		script("Genesys", "", protocolsQ),
-		registerQs, infoQs,
+		registerQs, infoQs, exchangeQs,
 		[]qa{{"Mailbox address(es) E-mail Server will use", mailbox}},
 		reviewQs, testQs, passwordQs)
 	productScript["agiloft"] = cat(
 		script("Agiloft", ""),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, appOnlyEWSQs,
 		[]qa{{"Inbound account's full email address", mailbox}, {"Additional mailboxes this account reads (optional)", ""}},
 		reviewQs, testQs)
 	productScript["monitor-erp/user-password"] = cat(
 		script("Monitor ERP", "User name & password"),
-		registerQs, infoQs,
+		registerQs, infoQs, exchangeQs,
 		[]qa{{"E-mail account address(es)", mailbox}},
 		reviewQs, testQs, passwordQs)
 	productScript["monitor-erp/client-secret"] = cat(
 		script("Monitor ERP", "Client secret"),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, appOnlyEWSQs,
 		[]qa{{"E-mail account address(es)", mailbox}},
 		reviewQs, testQs)
 	productScript["generic/auth-code"] = cat(
 		script("Generic", "Authorization code", qa{"Redirect URI of your client", "https://app.example.com/callback"}, protocolsQ),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, exchangeQs,
 		[]qa{{"Mailbox address(es)", mailbox}},
 		reviewQs, testQs)
 	productScript["generic/ropc"] = cat(
 		script("Generic", "Resource owner password", protocolsQ),
-		registerQs, infoQs,
+		registerQs, infoQs, exchangeQs,
 		[]qa{{"Mailbox address(es)", mailbox}},
 		reviewQs, testQs, passwordQs)
 	productScript["generic/device-code"] = cat(
 		script("Generic", "Device code", protocolsQ),
-		registerQs, infoQs,
+		registerQs, infoQs, exchangeQs,
 		[]qa{{"Mailbox address(es)", mailbox}},
 		reviewQs, testQs)
 	productScript["generic/client-credentials"] = cat(
 		script("Generic", "Client credentials", protocolsQ),
-		registerQs, infoQs, secretQs,
+		registerQs, infoQs, secretQs, exchangeQs,
 		[]qa{{"Mailbox address(es)", mailbox}},
 		reviewQs, testQs)
 }
@@ -158,7 +161,7 @@ func TestWizardSidePanelAndHelp(t *testing.T) {
 	e := newTestEngine()
 	d := startWizard(t, e, Options{ApproveInTerminal: e.Approve})
 	s := d.waitText("W X Y Z - 1 2 3 4")
-	for _, want := range []string{"› Sign in", "· Product", "· Export", "Step 1 of 10", "https://microsoft.com/devicelogin", "a: approve here"} {
+	for _, want := range []string{"› Sign in", "· Product", "· Export", "Step 1 of 11", "https://microsoft.com/devicelogin", "a: approve here"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
@@ -204,7 +207,7 @@ func TestWizardValidatesWhereTyped(t *testing.T) {
 	// Still on the same question: fix it.
 	d.answer("ExtraView instance URL", "clear:https://ev.example.com/evj")
 	d.answer("Which protocols will it use?", "")
-	for _, q := range cat(registerQs, infoQs, secretQs) {
+	for _, q := range cat(registerQs, infoQs, secretQs, exchangeQs) {
 		d.answer(q.title, q.value)
 	}
 	d.answer("EVMail address; BatchMail address if different", "helpdesk.contoso.com")
@@ -315,7 +318,7 @@ func TestWizardResumeUpdatesExistingApp(t *testing.T) {
 		t.Errorf("update not offered first:\n%s", s)
 	}
 	d.enter()
-	for _, q := range cat(infoQs, secretQs, []qa{{"Inbound account's full email address", mailbox}, {"Additional mailboxes this account reads (optional)", ""}}) {
+	for _, q := range cat(infoQs, secretQs, appOnlyEWSQs, []qa{{"Inbound account's full email address", mailbox}, {"Additional mailboxes this account reads (optional)", ""}}) {
 		d.answer(q.title, q.value)
 	}
 	s = d.waitQuestion("What will be created or changed")
@@ -355,7 +358,7 @@ func TestWizardAnswersPrefill(t *testing.T) {
 		t.Errorf("product not preselected: %q", cursorLine(s))
 	}
 	d.enter()
-	for _, q := range cat(registerQs, infoQs, secretQs, []qa{{"Inbound account's full email address", ""}, {"Additional mailboxes this account reads (optional)", ""}}, reviewQs, testQs) {
+	for _, q := range cat(registerQs, infoQs, secretQs, appOnlyEWSQs, []qa{{"Inbound account's full email address", ""}, {"Additional mailboxes this account reads (optional)", ""}}, reviewQs, testQs) {
 		d.answer(q.title, q.value)
 	}
 	d.finish()
@@ -375,6 +378,8 @@ func TestAccessibleMode(t *testing.T) {
 		"",      // app name
 		"",      // audience
 		"",      // secret months
+		"",      // Exchange Online: apply
+		"",      // limit to its mailboxes: no
 		mailbox, // mailbox
 		"",      // additional users
 		"y",     // apply

@@ -153,6 +153,18 @@ func (in *Inspection) Blockers() []Finding {
 	return out
 }
 
+// App is the existing app's client ID, object ID and service principal
+// ID ("" for what does not exist yet).
+func (in *Inspection) App() (clientID, objectID, spID string) {
+	if in.app != nil {
+		clientID, objectID = in.app.AppID, in.app.ID
+	}
+	if in.sp != nil {
+		spID = in.sp.ID
+	}
+	return
+}
+
 // AppExists reports whether an app registration was found.
 func (in *Inspection) AppExists() bool { return in.app != nil }
 
@@ -617,6 +629,14 @@ func findUser(ctx context.Context, r *reader, mb *Mailbox) error {
 		list, err := listAll[graphUser](ctx, r, "/users"+graphapi.Query("$filter", "mail eq '"+graphapi.QuoteOData(mb.Address)+"'", "$select", "id,displayName,userPrincipalName,mail,accountEnabled"), false)
 		if err != nil {
 			return err
+		}
+		if len(list) == 0 {
+			// A secondary address resolves to its mailbox (proxyAddresses,
+			// Exchange's smtp: entries; default query support on users).
+			list, err = listAll[graphUser](ctx, r, "/users"+graphapi.Query("$filter", "proxyAddresses/any(p:p eq 'smtp:"+graphapi.QuoteOData(mb.Address)+"')", "$select", "id,displayName,userPrincipalName,mail,accountEnabled"), false)
+			if err != nil {
+				return err
+			}
 		}
 		if len(list) == 0 {
 			return nil

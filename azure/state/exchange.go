@@ -13,6 +13,9 @@ import (
 // before it is sent, and a resumed run that finds the object there adopts
 // it as its own only through that record.
 type Exchange struct {
+	// Status says whether mailoauth applied the Exchange side in its last
+	// run, or left it to exchange-setup.ps1 and why.
+	Status *ExchangeStatus `json:"status,omitempty"`
 	Items []ExchangeItem `json:"items,omitempty"`
 	// Pending are writes sent (or about to be) whose outcome was not yet
 	// recorded: a run killed between the request and the save.
@@ -156,4 +159,19 @@ func (x *Exchange) Created() []ExchangeItem {
 		}
 	}
 	return out
+}
+
+// ExchangeStatus is the outcome of a run's Exchange part.
+type ExchangeStatus struct {
+	// Mode is apply (mailoauth makes the changes) or script.
+	Mode string `json:"mode"`
+	// AppliedAt is when mailoauth last applied Exchange changes (zero: it
+	// did not, or there was nothing to change).
+	AppliedAt time.Time `json:"applied_at,omitempty"`
+	// Left is why the Exchange part is left to the script ("" when done):
+	// no-sign-in, missing-role, script, failed (export.ExchangeLeft).
+	Left       string `json:"left,omitempty"`
+	LeftDetail string `json:"left_detail,omitempty"`
+	// LeftChanges are the changes still to make, one line each.
+	LeftChanges []string `json:"left_changes,omitempty"`
 }

@@ -25,6 +25,10 @@ type Setup struct {
 	RequireAssignment bool `json:"require_assignment,omitempty"`
 	// Permissions are the permissions as the tenant resolved them.
 	Permissions []PermissionRef `json:"permissions,omitempty"`
+	// ScopedAway are application permissions removed from the app because
+	// RBAC for Applications limits the same access to the mailboxes; a
+	// re-run does not add them back.
+	ScopedAway []PermissionRef `json:"scoped_away,omitempty"`
 	// LastTest is the last login test's result (never a token, secret or
 	// password): what the settings sheet shows and `status` reports.
 	LastTest *TestRecord `json:"last_test,omitempty"`

@@ -45,6 +45,10 @@ type Finding struct {
 	Code string `json:"code,omitempty"`
 	Text string `json:"text"`
 	Fix  string `json:"fix,omitempty"`
+	// Ask, when set, makes the finding a yes/no question the review asks
+	// before any change (its key; the answer, default no, goes back to
+	// the engine as Draft.Consents[Ask]).
+	Ask string `json:"ask,omitempty"`
 }
 
 func (f Finding) String() string {

@@ -72,11 +72,13 @@ type Engine struct {
 	OnTest func(steps.TestInput)
 
 	// Recorded.
-	SignIns  int
-	Checked  []string
-	Applied  []steps.Draft
-	Tested   []steps.TestInput
-	Exported []steps.ExportInput
+	SignIns int
+	// ExchangeSignIns counts the Exchange Online sign-ins.
+	ExchangeSignIns int
+	Checked         []string
+	Applied         []steps.Draft
+	Tested          []steps.TestInput
+	Exported        []steps.ExportInput
 }
 
 // New is an engine whose SignIn waits until the code is approved (the
@@ -257,4 +259,19 @@ func (e *Engine) Export(_ context.Context, r steps.Result, o steps.ExportInput) 
 		x.SecretFile = "/tmp/mailoauth/out/client-secret.txt"
 	}
 	return x, nil
+}
+
+// ExchangeAccount is who the double signs in to Exchange Online as.
+const ExchangeAccount = "admin@contoso.onmicrosoft.com"
+
+// ExchangeSignIn signs in at once (the Graph sign-in's approval stands for
+// both in the double) unless the draft chose the script.
+func (e *Engine) ExchangeSignIn(_ context.Context, d steps.Draft, _ func(steps.DeviceCode)) (steps.ExchangeSession, error) {
+	e.mu.Lock()
+	e.ExchangeSignIns++
+	e.mu.Unlock()
+	if d.Exchange == "script" {
+		return steps.ExchangeSession{Needed: true, Mode: "script", Left: "you chose to run exchange-setup.ps1 yourself"}, nil
+	}
+	return steps.ExchangeSession{Needed: true, Mode: "apply", Account: ExchangeAccount}, nil
 }
