@@ -16,7 +16,7 @@ type Exchange struct {
 	// Status says whether mailoauth applied the Exchange side in its last
 	// run, or left it to exchange-setup.ps1 and why.
 	Status *ExchangeStatus `json:"status,omitempty"`
-	Items []ExchangeItem `json:"items,omitempty"`
+	Items  []ExchangeItem  `json:"items,omitempty"`
 	// Pending are writes sent (or about to be) whose outcome was not yet
 	// recorded: a run killed between the request and the save.
 	Pending []ExchangeItem `json:"pending,omitempty"`
