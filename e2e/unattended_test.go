@@ -157,6 +157,9 @@ func TestUnattendedEveryProduct(t *testing.T) {
 		{name: "monitor-erp-client-secret", answers: "product: monitor-erp\nmethod: client-secret\nmailboxes: helpdesk@contoso.com\n",
 			wantFiles: []string{"settings.md", "exchange-setup.ps1"}},
 		{name: "generic-client-credentials-imap", answers: "product: generic\nmethod: client-credentials\nmailboxes: helpdesk@contoso.com\nprotocols: [imap]\n",
+			wantFiles: []string{"exchange-setup.ps1"}},
+		// Left to the script, the app-only login fails with its fix.
+		{name: "generic-client-credentials-imap-script", answers: "product: generic\nmethod: client-credentials\nmailboxes: helpdesk@contoso.com\nprotocols: [imap]\nexchange: script\napp_name: script left\n",
 			wantCode: 3, wantFix: "New-ServicePrincipal", wantFiles: []string{"exchange-setup.ps1"}},
 		{name: "generic-device-code", answers: "product: generic\nmethod: device-code\nmailboxes: helpdesk@contoso.com\nprotocols: [graph-read]\ntest: false\n",
 			wantFiles: []string{"settings.json"}},

@@ -85,6 +85,9 @@ type demoTenant struct {
 	admin    string
 	// autoApprove approves the admin's device code as this user at once.
 	autoApprove string
+	// exchangeAs, when set, approves the Exchange sign-in as this user
+	// (tests of an account without an Exchange role).
+	exchangeAs string
 	// passwords are the seeded users' demo passwords, for playing the
 	// mailbox user in the login test.
 	passwords map[string]string
@@ -196,7 +199,10 @@ func (d *Demo) SignIn(ctx context.Context, show func(steps.DeviceCode)) (steps.T
 // changes the simulated Exchange Online, as it would a real one.
 func (d *Demo) ExchangeSignIn(ctx context.Context, dr steps.Draft, show func(steps.DeviceCode)) (steps.ExchangeSession, error) {
 	upn := d.sim.admin
-	if d.sim.autoApprove != "" {
+	switch {
+	case d.sim.exchangeAs != "":
+		upn = d.sim.exchangeAs
+	case d.sim.autoApprove != "":
 		upn = d.sim.autoApprove
 	}
 	return d.Live.ExchangeSignIn(ctx, dr, func(dc steps.DeviceCode) {

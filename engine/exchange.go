@@ -355,13 +355,10 @@ func factsFrom(snap *exchangesetup.Snapshot) *explain.ExchangeFacts {
 	return f
 }
 
-// exchangePending: the Exchange part of an app-only setup was left to the
-// script, so the login test reports its refusals at once instead of waiting
-// them out as replication.
-func (e *Live) exchangePending(flow catalog.Flow) bool {
-	if !flow.AppOnly() {
-		return false
-	}
+// exchangePending: the Exchange part was left to the script (or never
+// signed in), so the login test reports the refusals only it cures at once
+// instead of waiting them out as replication.
+func (e *Live) exchangePending(catalog.Flow) bool {
 	run := e.exchangeRun()
 	return run == nil || run.left != nil
 }

@@ -64,10 +64,10 @@ type Config struct {
 	// retried until ChangedAt + Retry.Budget; zero means the setup is old and
 	// nothing is waited for.
 	ChangedAt time.Time
-	// ExchangeSetupPending says the Exchange-side steps of an app-only
-	// setup (New-ServicePrincipal, FullAccess, SendAs) have not been done
-	// yet: the refusals only they cure are reported at once, not waited
-	// out as replication delay.
+	// ExchangeSetupPending says the Exchange-side steps of the setup
+	// (New-ServicePrincipal, FullAccess, SendAs, the EWS allow-list) have
+	// not been done yet: the refusals only they cure are reported at once,
+	// not waited out as replication delay.
 	ExchangeSetupPending bool
 	// Exchange is Exchange Online's state as read from Exchange (azure/
 	// exchangesetup's Snapshot, after Apply its Result.Snapshot; see
@@ -586,10 +586,14 @@ func (r *runner) replicationRefusal(p catalog.Protocol, x explain.Explanation, m
 	if !inBudget || !mc.Server(p).Exchange() {
 		return false
 	}
-	if r.cfg.ExchangeSetupPending && r.cfg.Flow.AppOnly() {
+	if r.cfg.ExchangeSetupPending {
 		switch x.Code {
+		case explain.CodeEWSForbidden:
+			return false // the EWS allow-list, for any flow
 		case explain.CodeIMAPAuthFailed, explain.CodeIMAPNotConnected, explain.CodePOPAuthFailed, explain.CodeSMTPAuthFailed, explain.CodeSMTPNoSendAs:
-			return false
+			if r.cfg.Flow.AppOnly() {
+				return false
+			}
 		}
 	}
 	if mc.Exchange != nil && len(x.Facts) > 0 {

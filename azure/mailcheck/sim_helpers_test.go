@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -235,6 +236,13 @@ func (a *admin) register(o appOptions) app {
 	}
 	pw := a.must("POST", "/applications/"+ap.objectID+"/addPassword", map[string]any{"passwordCredential": map[string]any{"displayName": "test"}}, 200)
 	ap.secret, ap.secretAt = pw["secretText"].(string), time.Now()
+	if slices.Contains(o.protocols, catalog.EWS) {
+		// Since 2026-10 EWS serves only the organisation's allow-listed
+		// apps (the seed lists another one): the list keeps it and adds this.
+		if _, err := a.s.RunPowerShell(fmt.Sprintf(`Set-OrganizationConfig -EwsAllowedAppIDs "%s,%s"`, sim.SeedEWSAppID, ap.appID)); err != nil {
+			a.t.Fatalf("PowerShell: %v", err)
+		}
+	}
 	if o.exchange {
 		obj := ap.spID
 		if o.wrongObjectID {

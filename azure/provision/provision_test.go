@@ -1022,8 +1022,9 @@ func TestInspectMailboxes(t *testing.T) {
 	if codes["no-exchange-licence"] != 1 || codes["mailbox-user-missing"] != 2 || codes["domain-not-verified"] != 1 {
 		t.Errorf("findings: %+v", in.Findings)
 	}
-	// users (+ mail filter for the missing ones) then licences: no tenant or API reads.
-	if n := e.graphRequests() - before; n > 8 {
+	// users (+ mail and proxyAddresses filters for the missing ones) then
+	// licences: no tenant or API reads.
+	if n := e.graphRequests() - before; n > 10 {
 		t.Errorf("%d Graph requests for 4 addresses", n)
 	}
 	// An unlicensed user who may sign in is no shared mailbox: it has no mailbox.
